@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "coffer",
+    products: [
+        .library(name: "Coffer", targets: ["Coffer"]),
+        .executable(name: "coffer", targets: ["CofferCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "CofferCrypto", dependencies: ["CSodium"]),
+        .target(name: "CofferCodec"),
+        .target(name: "CofferRotation", dependencies: ["CofferCrypto", "CofferCodec"]),
+        .target(
+            name: "Coffer",
+            dependencies: ["CofferCrypto", "CofferCodec", "CofferRotation", "Yams"]
+        ),
+        .executableTarget(
+            name: "CofferCLI",
+            dependencies: ["Coffer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "CofferCryptoTests", dependencies: ["CofferCrypto"]),
+        .testTarget(name: "CofferCodecTests", dependencies: ["CofferCodec"]),
+        .testTarget(name: "CofferTests", dependencies: ["Coffer", "CofferRotation", "CofferCrypto", "CofferCodec"]),
+        .testTarget(name: "CofferCLITests", dependencies: ["CofferCLI", "Coffer", "Yams"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

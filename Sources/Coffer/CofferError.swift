@@ -1,0 +1,30 @@
+/// Every failure the Coffer library reports. Each case is something a user can act on,
+/// and no case ever carries a secret value or a passphrase.
+public enum CofferError: Error, Equatable, Sendable {
+    /// No key slot opened with the passphrase or identity given.
+    case authenticationFailed
+    /// The file does not start with Coffer's magic bytes.
+    case notAVault(path: String)
+    /// The file's format version is one this build cannot read (or, for writes, write).
+    case unsupportedVersion(major: Int, minor: Int)
+    /// The file is malformed; `part` names where (header, slot, entry NAME, signature...).
+    case corrupted(part: String)
+    /// The file parses but fails authentication; `part` names what failed to verify.
+    case tampered(part: String)
+    /// An entry with this name already exists in this scope, and overwriting was not asked for.
+    case entryExists(name: String, scope: String)
+    /// No entry with this name in this scope.
+    case entryMissing(name: String, scope: String)
+    /// The entry is marked no-reveal: it can be used (run, render) but not printed.
+    case notRevealable(name: String)
+    /// The vault on disk changed since it was read, or another operation conflicts with this one.
+    case conflict(String)
+    /// A name, scope, description, value or parameter is outside what the format allows.
+    case invalidArgument(String)
+    /// An input file (import, template, identity) is malformed; `line` is 1-based, 0 when unknown.
+    case malformedInput(path: String, line: Int, reason: String)
+    /// The vault is not unlocked, or the key in hand does not grant this entry's scope.
+    case keyUnavailable(String)
+    /// A system call failed; `path` names the file involved and `reason` the system's message.
+    case io(path: String, reason: String)
+}

@@ -1,0 +1,58 @@
+internal import CSodium
+
+/// BLAKE2b (`crypto_generichash`) and subkey derivation (`crypto_kdf_derive_from_key`).
+public enum BLAKE2b {
+    public static let maxByteCount = Int(crypto_generichash_BYTES_MAX)
+
+    /// Unkeyed hash of `byteCount` bytes (16...64).
+    public static func hash(_ data: UnsafeRawBufferPointer, byteCount: Int = 64) -> [UInt8] {
+        Sodium.ensureInitialized()
+        precondition((Int(crypto_generichash_BYTES_MIN)...maxByteCount).contains(byteCount))
+        var digest = [UInt8](repeating: 0, count: byteCount)
+        _ = crypto_generichash(
+            &digest, byteCount, data.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(data.count), nil, 0)
+        return digest
+    }
+
+    public static func hash(_ data: [UInt8], byteCount: Int = 64) -> [UInt8] {
+        data.withUnsafeBytes { hash($0, byteCount: byteCount) }
+    }
+
+    /// Keyed hash of `message` under `key`, written into `output` (guarded memory); used to derive keys.
+    public static func keyedHash(_ message: UnsafeRawBufferPointer, key: SecureBytes, into output: SecureBytes) {
+        Sodium.ensureInitialized()
+        precondition((Int(crypto_generichash_KEYBYTES_MIN)...Int(crypto_generichash_KEYBYTES_MAX)).contains(key.count))
+        output.withUnsafeMutableBytes { out in
+            key.withUnsafeBytes { key in
+                _ = crypto_generichash(
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count,
+                    message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count),
+                    key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
+            }
+        }
+    }
+
+    public static func keyedHash(_ message: [UInt8], key: SecureBytes, byteCount: Int = 32) -> SecureBytes {
+        let output = SecureBytes(count: byteCount)
+        message.withUnsafeBytes { keyedHash($0, key: key, into: output) }
+        return output
+    }
+
+    /// Subkey `id` of a 32-byte master key under an 8-byte `context` (`crypto_kdf_derive_from_key`).
+    public static func deriveSubkey(from key: SecureBytes, id: UInt64, context: StaticString, byteCount: Int = 32) -> SecureBytes {
+        Sodium.ensureInitialized()
+        precondition(key.count == Int(crypto_kdf_KEYBYTES) && context.utf8CodeUnitCount == Int(crypto_kdf_CONTEXTBYTES))
+        let subkey = SecureBytes(count: byteCount)
+        subkey.withUnsafeMutableBytes { out in
+            key.withUnsafeBytes { key in
+                context.withUTF8Buffer { context in
+                    _ = crypto_kdf_derive_from_key(
+                        out.baseAddress!.assumingMemoryBound(to: UInt8.self), byteCount, id,
+                        UnsafeRawPointer(context.baseAddress!).assumingMemoryBound(to: CChar.self),
+                        key.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        }
+        return subkey
+    }
+}

@@ -1,0 +1,74 @@
+internal import CSodium
+
+/// Key material in guarded memory: allocated with `sodium_malloc` (guard pages, locked
+/// against swapping where the system allows) and zeroed by `sodium_free` on release.
+///
+/// The bytes are reachable only through `withUnsafeBytes`; the type never converts itself
+/// into an `Array` or `Data`, so no silent copies end up on the ordinary heap.
+public final class SecureBytes {
+    private let base: UnsafeMutableRawPointer
+    public let count: Int
+
+    /// `count` zero bytes.
+    public init(count: Int) {
+        precondition(count >= 0)
+        Sodium.ensureInitialized()
+        guard let pointer = sodium_malloc(max(count, 1)) else {
+            fatalError("sodium_malloc failed: out of guarded memory")
+        }
+        base = pointer
+        self.count = count
+        sodium_memzero(base, max(count, 1))
+    }
+
+    /// `count` random bytes.
+    public static func random(count: Int) -> SecureBytes {
+        let key = SecureBytes(count: count)
+        key.withUnsafeMutableBytes { SecureRandom.fill($0) }
+        return key
+    }
+
+    /// A guarded copy of `bytes`; the caller remains responsible for wiping the source.
+    public convenience init(copying bytes: UnsafeRawBufferPointer) {
+        self.init(count: bytes.count)
+        if let source = bytes.baseAddress, bytes.count > 0 {
+            base.copyMemory(from: source, byteCount: bytes.count)
+        }
+    }
+
+    /// A guarded copy of `bytes[range]`, without an intermediate array.
+    public convenience init(copying bytes: [UInt8], range: Range<Int>? = nil) {
+        let range = range ?? bytes.indices
+        self.init(count: range.count)
+        bytes.withUnsafeBytes { source in
+            if !range.isEmpty {
+                base.copyMemory(from: source.baseAddress! + range.lowerBound, byteCount: range.count)
+            }
+        }
+    }
+
+    deinit {
+        sodium_free(base)
+    }
+
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    public func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeMutableRawBufferPointer(start: base, count: count))
+    }
+
+    /// A guarded copy of bytes `range` of this buffer.
+    public func slice(_ range: Range<Int>) -> SecureBytes {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count)
+        return SecureBytes(copying: UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
+    }
+}
+
+extension SecureBytes: Equatable {
+    /// Constant-time comparison.
+    public static func == (lhs: SecureBytes, rhs: SecureBytes) -> Bool {
+        lhs.withUnsafeBytes { a in rhs.withUnsafeBytes { b in ConstantTime.equals(a, b) } }
+    }
+}

@@ -1,0 +1,53 @@
+internal import CSodium
+
+/// libsodium's one-time initialisation; every entry point of this module touches it first.
+enum Sodium {
+    private static let initialized: Bool = sodium_init() >= 0
+
+    static func ensureInitialized() {
+        precondition(initialized, "libsodium failed to initialise")
+    }
+}
+
+/// Errors from the cryptographic core.
+public enum CryptoError: Error, Equatable, Sendable {
+    /// A ciphertext, sealed box or signature did not verify (wrong key, or altered bytes).
+    case authenticationFailed
+    /// A key, nonce or salt has the wrong length, or a public key is unusable.
+    case invalidKey
+    /// KDF or length parameters outside the accepted bounds; the text says which.
+    case invalidParameters(String)
+    /// The KDF could not get the memory it was asked for.
+    case outOfMemory
+}
+
+/// Cryptographically secure random bytes from libsodium.
+public enum SecureRandom {
+    public static func bytes(_ count: Int) -> [UInt8] {
+        Sodium.ensureInitialized()
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { randombytes_buf(buffer.baseAddress!, count) }
+            initialized = count
+        }
+    }
+
+    public static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        Sodium.ensureInitialized()
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        randombytes_buf(base, buffer.count)
+    }
+}
+
+/// Comparisons whose time does not depend on where the inputs differ.
+public enum ConstantTime {
+    public static func equals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        Sodium.ensureInitialized()
+        guard a.count == b.count else { return false }
+        guard a.count > 0 else { return true }
+        return sodium_memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+    }
+
+    public static func equals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBytes { a in b.withUnsafeBytes { b in equals(a, b) } }
+    }
+}
