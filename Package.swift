@@ -30,7 +30,12 @@ let package = Package(
         ),
         .testTarget(name: "CofferCryptoTests", dependencies: ["CofferCrypto"]),
         .testTarget(name: "CofferCodecTests", dependencies: ["CofferCodec"]),
-        .testTarget(name: "CofferTests", dependencies: ["Coffer", "CofferRotation", "CofferCrypto", "CofferCodec"]),
+        .testTarget(name: "CofferRotationTests", dependencies: ["CofferRotation", "CofferCrypto", "CofferCodec"]),
+        .testTarget(
+            name: "CofferTests",
+            dependencies: ["Coffer", "CofferRotation", "CofferCrypto", "CofferCodec", "Yams"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "CofferCLITests", dependencies: ["CofferCLI", "Coffer", "Yams"]),
     ],
     swiftLanguageModes: [.v6]

@@ -13,7 +13,7 @@ public enum Argon2id {
         public static let opsLimitRange: ClosedRange<UInt64> =
             UInt64(crypto_pwhash_argon2id_OPSLIMIT_MIN)...UInt64(crypto_pwhash_argon2id_OPSLIMIT_MAX)
         public static let memLimitRange: ClosedRange<UInt64> =
-            UInt64(crypto_pwhash_argon2id_MEMLIMIT_MIN)...(UInt64(Int.max) & ~1023)
+            UInt64(crypto_pwhash_argon2id_MEMLIMIT_MIN)...UInt64(crypto_pwhash_argon2id_memlimit_max())
 
         public init(opsLimit: UInt64, memLimit: UInt64) throws {
             guard Self.opsLimitRange.contains(opsLimit) else {

@@ -22,6 +22,7 @@ public enum BLAKE2b {
     public static func keyedHash(_ message: UnsafeRawBufferPointer, key: SecureBytes, into output: SecureBytes) {
         Sodium.ensureInitialized()
         precondition((Int(crypto_generichash_KEYBYTES_MIN)...Int(crypto_generichash_KEYBYTES_MAX)).contains(key.count))
+        precondition((Int(crypto_generichash_BYTES_MIN)...maxByteCount).contains(output.count))
         output.withUnsafeMutableBytes { out in
             key.withUnsafeBytes { key in
                 _ = crypto_generichash(
@@ -42,6 +43,7 @@ public enum BLAKE2b {
     public static func deriveSubkey(from key: SecureBytes, id: UInt64, context: StaticString, byteCount: Int = 32) -> SecureBytes {
         Sodium.ensureInitialized()
         precondition(key.count == Int(crypto_kdf_KEYBYTES) && context.utf8CodeUnitCount == Int(crypto_kdf_CONTEXTBYTES))
+        precondition((Int(crypto_kdf_BYTES_MIN)...Int(crypto_kdf_BYTES_MAX)).contains(byteCount))
         let subkey = SecureBytes(count: byteCount)
         subkey.withUnsafeMutableBytes { out in
             key.withUnsafeBytes { key in

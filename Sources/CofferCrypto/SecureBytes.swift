@@ -39,6 +39,7 @@ public final class SecureBytes {
     /// A guarded copy of `bytes[range]`, without an intermediate array.
     public convenience init(copying bytes: [UInt8], range: Range<Int>? = nil) {
         let range = range ?? bytes.indices
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count)
         self.init(count: range.count)
         bytes.withUnsafeBytes { source in
             if !range.isEmpty {

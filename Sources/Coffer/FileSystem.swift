@@ -1,0 +1,170 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The few system calls a vault needs, with EINTR retried and errors as `CofferError.io`.
+enum FileSystem {
+    static func errorText() -> String { String(cString: strerror(errno)) }
+
+    static func ioError(_ path: String) -> CofferError { .io(path: path, reason: errorText()) }
+
+    /// Retries `call` while it fails with EINTR.
+    static func retrying<T: BinaryInteger>(_ call: () -> T) -> T {
+        var result: T
+        repeat { result = call() } while result == -1 && errno == EINTR
+        return result
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The whole file, refusing anything larger than `limit` bytes before reading it.
+    static func read(_ path: String, limit: Int) throws -> [UInt8] {
+        let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else {
+            throw errno == ENOENT ? CofferError.io(path: path, reason: "no such file") : ioError(path)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ioError(path) }
+        guard info.st_size <= limit else { throw CofferError.corrupted(part: "file: larger than \(limit) bytes") }
+        let size = Int(info.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                retrying { Glibc.read(fd, buffer.baseAddress! + done, size - done) }
+            }
+            guard count > 0 else { throw count == 0 ? CofferError.io(path: path, reason: "file shrank while read") : ioError(path) }
+            done += count
+        }
+        return bytes
+    }
+
+    /// The last `count` bytes of a file (all of it when shorter); nil when it does not exist.
+    static func tail(_ path: String, count: Int) throws -> [UInt8]? {
+        let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw ioError(path)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ioError(path) }
+        let start = max(0, Int(info.st_size) - count)
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) - start)
+        let got = bytes.withUnsafeMutableBytes { buffer in
+            retrying { pread(fd, buffer.baseAddress!, buffer.count, off_t(start)) }
+        }
+        guard got == bytes.count else { throw ioError(path) }
+        return bytes
+    }
+
+    static func mode(of path: String) -> mode_t? {
+        var info = stat()
+        return stat(path, &info) == 0 ? info.st_mode & 0o7777 : nil
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+        var done = 0
+        while done < bytes.count {
+            let count = bytes.withUnsafeBytes { buffer in
+                retrying { write(fd, buffer.baseAddress! + done, bytes.count - done) }
+            }
+            guard count > 0 else { throw ioError(path) }
+            done += count
+        }
+    }
+
+    static func fsyncDirectory(_ directory: String) throws {
+        let fd = retrying { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard fd >= 0 else { throw ioError(directory) }
+        defer { close(fd) }
+        guard retrying({ fsync(fd) }) == 0 else { throw ioError(directory) }
+    }
+
+    /// Prefix of the temporary files a save writes beside `path`.
+    static func temporaryPrefix(for path: String) -> String { "." + baseName(of: path) + ".tmp-" }
+
+    /// Removes temporaries left by a save that was killed; call with the folder's lock held.
+    static func removeStaleTemporaries(for path: String) {
+        let directory = directory(of: path), prefix = temporaryPrefix(for: path)
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        while let item = readdir(dir) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix(prefix) { unlink(directory + "/" + name) }
+        }
+    }
+
+    /// Writes `bytes` to a new temporary file beside `path` (fsynced, mode `mode`), lets `check`
+    /// read it back, renames it over `path` and fsyncs the folder. On any failure the old file stays.
+    static func atomicReplace(_ path: String, with bytes: [UInt8], mode: mode_t, check: ([UInt8]) throws -> Void) throws {
+        let directory = directory(of: path)
+        let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...35), radix: 36) }.joined()
+        let temporary = directory + "/" + temporaryPrefix(for: path) + suffix
+        let fd = retrying { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+        guard fd >= 0 else { throw ioError(temporary) }
+        var renamed = false
+        defer { if !renamed { unlink(temporary) } }
+        do {
+            defer { close(fd) }
+            guard fchmod(fd, mode) == 0 else { throw ioError(temporary) }
+            try writeAll(fd, bytes, path: temporary)
+            CrashPoint.reach(.written)
+            guard retrying({ fsync(fd) }) == 0 else { throw ioError(temporary) }
+            CrashPoint.reach(.synced)
+        }
+        try check(try read(temporary, limit: bytes.count))
+        guard rename(temporary, path) == 0 else { throw ioError(path) }
+        renamed = true
+        CrashPoint.reach(.renamed)
+        try fsyncDirectory(directory)
+        CrashPoint.reach(.directorySynced)
+    }
+}
+
+/// An exclusive advisory lock (flock) on a vault's folder: writers to any vault in it take turns.
+/// Readers take no lock; they always see a whole file, old or new, because saves rename.
+final class FolderLock {
+    private let fd: Int32
+
+    init(forVaultAt path: String) throws {
+        let directory = FileSystem.directory(of: path)
+        fd = FileSystem.retrying { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard fd >= 0 else { throw FileSystem.ioError(directory) }
+        guard FileSystem.retrying({ flock(fd, LOCK_EX) }) == 0 else {
+            let error = FileSystem.ioError(directory)
+            close(fd)
+            throw error
+        }
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
+/// Test-only fault injection: with `COFFER_TEST_CRASH_AT=<step>` in the environment, a save kills
+/// its own process (SIGKILL) at that step, as a power cut or `kill -9` would.
+enum CrashPoint: String {
+    case written, synced, renamed, directorySynced = "dir-synced"
+
+    private static let armed: CrashPoint? = getenv("COFFER_TEST_CRASH_AT").flatMap { CrashPoint(rawValue: String(cString: $0)) }
+
+    static func reach(_ step: CrashPoint) {
+        if armed == step { raise(SIGKILL) }
+    }
+}

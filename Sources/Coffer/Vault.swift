@@ -1,0 +1,425 @@
+public import CofferCodec
+public import CofferCrypto
+public import CofferRotation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public typealias Scope = CofferCodec.Scope
+
+/// What anyone can read about an entry without a key.
+public struct VaultEntry: Equatable, Sendable {
+    public var name: String
+    public var scope: Scope
+    /// Unix seconds.
+    public var created: UInt64
+    public var updated: UInt64
+    public var description: String
+    /// Usable by `run` and `render`, refused by `get`, `list --values` and `export`.
+    public var isNoReveal: Bool
+
+    init(_ entry: Entry) {
+        name = entry.name
+        scope = entry.scope
+        created = entry.created
+        updated = entry.updated
+        description = entry.description
+        isNoReveal = entry.isNoReveal
+    }
+}
+
+/// A Coffer vault file: open it to read names and metadata, unlock it to read and write values.
+///
+/// ```swift
+/// let vault = try Vault.open(at: "secrets.coffer")
+/// try vault.unlock(passphrase: passphrase)
+/// let password = try vault.value(for: "pg.password")
+/// try vault.set("pg.user", value: Array("app".utf8), overwrite: true)
+/// try vault.save()
+/// ```
+public final class Vault {
+    public let path: String
+    /// The file as last read or written.
+    public private(set) var file: VaultFile
+    private var grant: KeyGrant?
+    private var cipher: EntryCipher?
+    /// The slot the vault was unlocked with, when it was unlocked through a slot.
+    public private(set) var unlockedSlot: Slot?
+    /// The signature of the file as read (nil for a vault not yet on disk): a save that finds
+    /// another signature on disk has lost a race and fails with `conflict`.
+    private var signatureOnDisk: [UInt8]?
+    /// Entries sealed since the last save; opened again from the written file before it replaces the old one.
+    private var sealedSinceSave: [(scope: Scope, name: String)] = []
+    public private(set) var hasUnsavedChanges = false
+    /// Held while `modify` runs, so that `save` does not lock twice.
+    private var heldLock: FolderLock?
+    /// Unix time in seconds, for created/updated stamps; replaceable in tests.
+    public var clock: () -> UInt64 = { UInt64(time(nil)) }
+
+    init(path: String, file: VaultFile, signatureOnDisk: [UInt8]?) {
+        self.path = path
+        self.file = file
+        self.signatureOnDisk = signatureOnDisk
+    }
+
+    // MARK: Opening
+
+    /// Reads and verifies a vault file: its key chain and signature. Needs no key.
+    public static func open(at path: String) throws -> Vault {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.read(path, limit: Limits.fileBytes)
+        } catch CofferError.corrupted(let part) {
+            throw CofferError.corrupted(part: part)
+        }
+        return try Vault(bytes: bytes, path: path)
+    }
+
+    /// Decodes and verifies vault bytes that did not come from `path` directly (git blobs, tests).
+    public convenience init(bytes: [UInt8], path: String) throws {
+        let file = try Vault.decodeAndVerify(bytes, path: path)
+        self.init(path: path, file: file, signatureOnDisk: file.signature)
+    }
+
+    static func decodeAndVerify(_ bytes: [UInt8], path: String) throws -> VaultFile {
+        let file: VaultFile
+        do {
+            file = try VaultDecoder.decode(bytes)
+        } catch {
+            throw CofferError(error, path: path)
+        }
+        try verifyKeyChain(file)
+        let signedPart = bytes.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[..<(bytes.count - VaultFile.signatureByteCount)]) }
+        let message = FormatMessages.fileSignature(hash: BLAKE2b.hash(signedPart))
+        guard Ed25519.isValidSignature(file.signature, for: message, publicKey: file.keyChain.currentKey) else {
+            throw CofferError.tampered(part: "signature")
+        }
+        return file
+    }
+
+    static func verifyKeyChain(_ file: VaultFile) throws {
+        var previous = file.keyChain.genesisKey
+        for link in file.keyChain.links {
+            let message = FormatMessages.chainLink(vaultID: file.vaultID, generation: link.generation, nextKey: link.nextKey)
+            guard Ed25519.isValidSignature(link.signature, for: message, publicKey: previous) else {
+                throw CofferError.tampered(part: "key chain")
+            }
+            previous = link.nextKey
+        }
+    }
+
+    // MARK: Creating
+
+    /// Creates a vault at `path` with one passphrase slot. Fails if a file is already there.
+    public static func create(
+        at path: String, passphrase: SecureBytes, kdf: Argon2id.Parameters, label: String = "passphrase"
+    ) throws -> Vault {
+        try create(at: path) { grant, vaultID, now in
+            try SlotWrapping.makePassphraseSlot(
+                passphrase: passphrase, parameters: try checked(kdf), label: label, created: now,
+                grant: grant, vaultID: vaultID, existingIDs: [])
+        }
+    }
+
+    /// Creates a vault at `path` whose first slot belongs to an X25519 recipient (an age public key).
+    public static func create(at path: String, recipient publicKey: [UInt8], label: String = "recipient") throws -> Vault {
+        try create(at: path) { grant, vaultID, now in
+            try SlotWrapping.makeSlot(
+                kind: .recipient, publicKey: publicKey, label: label, scope: .global, created: now,
+                grant: grant, vaultID: vaultID, existingIDs: [])
+        }
+    }
+
+    private static func create(at path: String, firstSlot: (KeyGrant, [UInt8], UInt64) throws -> Slot) throws -> Vault {
+        try validateText(nil, label: "")
+        let grant = KeyGrant.generate()
+        let vaultID = SecureRandom.bytes(VaultFile.vaultIDByteCount)
+        let now = UInt64(time(nil))
+        let slot = try mapKeyErrors { try firstSlot(grant, vaultID, now) }
+        let signingKey = try mapKeyErrors { try grant.signingKey() }
+        let file = VaultFile(
+            vaultID: vaultID, generation: 0, keyChain: KeyChain(genesisKey: signingKey.publicKey),
+            slots: [slot], entries: [])
+        let vault = Vault(path: path, file: file, signatureOnDisk: nil)
+        vault.adopt(grant, slot: slot)
+        vault.hasUnsavedChanges = true
+        try vault.save()
+        return vault
+    }
+
+    /// Checks KDF parameters against the format's caps.
+    public static func checked(_ kdf: Argon2id.Parameters) throws -> Argon2id.Parameters {
+        guard Limits.opsLimit.contains(kdf.opsLimit), Limits.memLimit.contains(kdf.memLimit) else {
+            throw CofferError.invalidArgument(
+                "Argon2id parameters must be within opslimit \(Limits.opsLimit) and memlimit \(Limits.memLimit) bytes")
+        }
+        return kdf
+    }
+
+    // MARK: Unlocking
+
+    public var isUnlocked: Bool { grant != nil }
+    /// Whether the key in hand is the master key (needed to write).
+    public var canWrite: Bool { grant?.isFull ?? false }
+
+    /// Unlocks with a passphrase: one Argon2id per passphrase slot tried.
+    public func unlock(passphrase: SecureBytes) throws {
+        let (slot, grant) = try Vault.mapKeyErrors {
+            try SlotWrapping.open(file.slots, passphrase: passphrase, vaultID: file.vaultID)
+        }
+        try unlock(grant: grant, slot: slot)
+    }
+
+    /// Unlocks with X25519 identities (age secret keys); the first one that has a slot is used.
+    public func unlock(identities secretKeys: [SecureBytes]) throws {
+        let (slot, grant) = try Vault.mapKeyErrors {
+            try SlotWrapping.open(file.slots, secretKeys: secretKeys, vaultID: file.vaultID)
+        }
+        try unlock(grant: grant, slot: slot)
+    }
+
+    /// Unlocks with a grant obtained elsewhere (a CLI session); `slot` is the slot it came from, if known.
+    public func unlock(grant: KeyGrant, slot: Slot? = nil) throws {
+        if grant.isFull {
+            let derived = try Vault.mapKeyErrors { try grant.signingKey() }.publicKey
+            guard derived == file.keyChain.currentKey else {
+                throw CofferError.tampered(part: "verification key does not match the master key")
+            }
+        }
+        adopt(grant, slot: slot)
+    }
+
+    private func adopt(_ grant: KeyGrant, slot: Slot?) {
+        self.grant = grant
+        self.unlockedSlot = slot
+        cipher = EntryCipher(vaultID: file.vaultID, grant: grant)
+    }
+
+    /// The grant in hand (for sessions and rotation).
+    public var keyGrant: KeyGrant? { grant }
+
+    // MARK: Reading
+
+    public var vaultID: [UInt8] { file.vaultID }
+    public var generation: UInt64 { file.generation }
+    public var verificationKey: [UInt8] { file.keyChain.currentKey }
+    public var slots: [Slot] { file.slots }
+    public var entries: [VaultEntry] { file.entries.map(VaultEntry.init) }
+
+    private func index(of name: String, in scope: Scope) -> (found: Bool, position: Int) {
+        let probe = Entry(name: name, scope: scope, created: 0, updated: 0, flags: 0, description: "", sealedValue: [])
+        var low = 0, high = file.entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Entry.precedes(file.entries[mid], probe) { low = mid + 1 } else { high = mid }
+        }
+        let found = low < file.entries.count && file.entries[low].name == name && file.entries[low].scope == scope
+        return (found, low)
+    }
+
+    /// The entry `name` exactly in `scope`.
+    public func entry(_ name: String, in scope: Scope = .global) -> VaultEntry? {
+        let (found, position) = index(of: name, in: scope)
+        return found ? VaultEntry(file.entries[position]) : nil
+    }
+
+    /// The most specific entry named `name` that a reader selecting `scope` sees
+    /// (project+domain, then project, then domain, then global).
+    public func resolve(_ name: String, for scope: Scope = .global) -> VaultEntry? {
+        for visible in scope.visibleScopes {
+            if let entry = entry(name, in: visible) { return entry }
+        }
+        return nil
+    }
+
+    /// The value of `name` exactly in `scope`. Needs an unlocked vault whose key covers the scope.
+    public func value(for name: String, in scope: Scope = .global) throws -> [UInt8] {
+        let (found, position) = index(of: name, in: scope)
+        guard found else { throw CofferError.entryMissing(name: name, scope: scope.description) }
+        guard let cipher else { throw CofferError.keyUnavailable("the vault is locked") }
+        return try Vault.mapKeyErrors { try cipher.open(file.entries[position]) }
+    }
+
+    // MARK: Writing
+
+    private func requireWriter() throws -> EntryCipher {
+        guard let cipher, cipher.grant.isFull else {
+            throw CofferError.keyUnavailable(isUnlocked ? "this key can read but not write the vault" : "the vault is locked")
+        }
+        guard file.minor <= VaultFile.minor else {
+            throw CofferError.unsupportedVersion(major: Int(VaultFile.major), minor: Int(file.minor))
+        }
+        return cipher
+    }
+
+    static func validateText(_ description: String?, label: String) throws {
+        if let description, !Names.isValidText(description, maxBytes: Limits.descriptionBytes) {
+            throw CofferError.invalidArgument("a description is at most \(Limits.descriptionBytes) bytes of text without control characters")
+        }
+        guard Names.isValidText(label, maxBytes: Limits.labelBytes) else {
+            throw CofferError.invalidArgument("a label is at most \(Limits.labelBytes) bytes of text without control characters")
+        }
+    }
+
+    static func validate(name: String, scope: Scope) throws {
+        guard Names.isValidEntryName(name) else {
+            throw CofferError.invalidArgument(
+                "invalid name '\(name)': use 1 to \(Limits.nameBytes) of A-Z a-z 0-9 . _ -, not starting with . or -")
+        }
+        guard Names.isValidScopeName(scope.project), Names.isValidScopeName(scope.domain) else {
+            throw CofferError.invalidArgument(
+                "invalid project or domain: use up to \(Limits.scopeNameBytes) of A-Z a-z 0-9 . _ -, not starting with . or -")
+        }
+    }
+
+    /// Stores `value` as `name` in `scope`. Without `overwrite`, an existing entry is an error.
+    /// `description` and `noReveal` left nil keep an existing entry's (or default to none/false).
+    public func set(
+        _ name: String, value: [UInt8], in scope: Scope = .global, overwrite: Bool = false,
+        description: String? = nil, noReveal: Bool? = nil
+    ) throws {
+        let cipher = try requireWriter()
+        try Vault.validate(name: name, scope: scope)
+        try Vault.validateText(description, label: "")
+        guard value.count <= Limits.valueBytes else {
+            throw CofferError.invalidArgument("a value is at most \(Limits.valueBytes) bytes")
+        }
+        let (found, position) = index(of: name, in: scope)
+        if found && !overwrite { throw CofferError.entryExists(name: name, scope: scope.description) }
+        let now = clock()
+        let sealed = try Vault.mapKeyErrors { try cipher.seal(value, name: name, scope: scope) }
+        if found {
+            var entry = file.entries[position]
+            entry.updated = max(now, entry.created)
+            entry.sealedValue = sealed[...]
+            if let description { entry.description = description }
+            if let noReveal { entry.flags = noReveal ? entry.flags | Entry.noRevealFlag : entry.flags & ~Entry.noRevealFlag }
+            file.entries[position] = entry
+        } else {
+            file.entries.insert(Entry(
+                name: name, scope: scope, created: now, updated: now,
+                flags: noReveal == true ? Entry.noRevealFlag : 0, description: description ?? "",
+                sealedValue: sealed[...]), at: position)
+        }
+        sealedSinceSave.append((scope, name))
+        hasUnsavedChanges = true
+    }
+
+    /// Removes `name` from `scope`.
+    public func remove(_ name: String, in scope: Scope = .global) throws {
+        _ = try requireWriter()
+        let (found, position) = index(of: name, in: scope)
+        guard found else { throw CofferError.entryMissing(name: name, scope: scope.description) }
+        file.entries.remove(at: position)
+        hasUnsavedChanges = true
+    }
+
+    /// Replaces the whole file content (rotation, merges); entries are re-checked at save.
+    public func replaceContent(_ content: VaultFile, grant: KeyGrant) throws {
+        _ = try requireWriter()
+        file = content
+        adopt(grant, slot: unlockedSlot.flatMap { slot in content.slots.first { $0.id == slot.id } })
+        sealedSinceSave = content.entries.map { ($0.scope, $0.name) }
+        hasUnsavedChanges = true
+    }
+
+    /// Writes the vault atomically: a temporary file in the same folder, fsync, read back and
+    /// verified (signature, and every entry sealed since the last save opened), rename, fsync the
+    /// folder. Holds the folder's lock, and fails with `conflict` if the file changed on disk
+    /// since it was read.
+    public func save() throws {
+        let cipher = try requireWriter()
+        let lock = try heldLock ?? FolderLock(forVaultAt: path)
+        defer { withExtendedLifetime(lock) {} }
+        let onDisk = try FileSystem.tail(path, count: VaultFile.signatureByteCount)
+        guard onDisk == signatureOnDisk else {
+            throw CofferError.conflict(
+                signatureOnDisk == nil ? "a file already exists at \(path)" : "\(path) changed on disk since it was read")
+        }
+        FileSystem.removeStaleTemporaries(for: path)
+
+        var next = file
+        next.generation += 1
+        let signingKey = try Vault.mapKeyErrors { try cipher.grant.signingKey() }
+        let signedPart = VaultEncoder.encodeSignedPart(next)
+        next.signature = signingKey.signature(for: FormatMessages.fileSignature(hash: BLAKE2b.hash(signedPart)))
+        let bytes = signedPart + next.signature
+
+        var written: VaultFile?
+        let mode = FileSystem.mode(of: path) ?? 0o600
+        try FileSystem.atomicReplace(path, with: bytes, mode: mode) { readBack in
+            let decoded = try Vault.decodeAndVerify(readBack, path: path)
+            guard decoded == next else { throw CofferError.io(path: path, reason: "the written file did not read back the same") }
+            let reader = EntryCipher(vaultID: decoded.vaultID, grant: cipher.grant)
+            let check = Vault(path: path, file: decoded, signatureOnDisk: nil)
+            for (scope, name) in sealedSinceSave {
+                let (found, position) = check.index(of: name, in: scope)
+                if found { _ = try Vault.mapKeyErrors { try reader.open(decoded.entries[position]) } }
+            }
+            written = decoded
+        }
+        file = written!
+        signatureOnDisk = next.signature
+        sealedSinceSave = []
+        hasUnsavedChanges = false
+    }
+
+    /// Runs a read-modify-write on the vault at `path` with the folder's lock held throughout,
+    /// so concurrent writers take turns and none loses an update. `unlock` runs once before the
+    /// lock (the slow KDF), and again under the lock only if the master key changed meanwhile.
+    public static func modify<R>(at path: String, unlock: (Vault) throws -> Void, _ body: (Vault) throws -> R) throws -> R {
+        let early = try Vault.open(at: path)
+        try unlock(early)
+        let lock = try FolderLock(forVaultAt: path)
+        let vault = try Vault.open(at: path)
+        if let grant = early.grant, early.unlockedSlot.map({ slot in vault.file.slots.contains { $0 == slot } }) ?? true,
+           (try? vault.unlock(grant: grant, slot: early.unlockedSlot)) != nil {
+            // Same master key and slot as before the lock: no second KDF.
+        } else {
+            try unlock(vault)
+        }
+        vault.heldLock = lock
+        defer { vault.heldLock = nil }
+        let result = try body(vault)
+        if vault.hasUnsavedChanges { try vault.save() }
+        return result
+    }
+
+    static func mapKeyErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as KeyError {
+            throw CofferError(error)
+        } catch let error as CryptoError {
+            throw CofferError(error)
+        }
+    }
+}
+
+extension CofferError {
+    init(_ error: CodecError, path: String) {
+        switch error {
+        case .notAVault: self = .notAVault(path: path)
+        case let .unsupportedVersion(major, minor): self = .unsupportedVersion(major: major, minor: minor)
+        case let .malformed(part, reason): self = .corrupted(part: "\(part): \(reason)")
+        }
+    }
+
+    init(_ error: KeyError) {
+        switch error {
+        case .authenticationFailed: self = .authenticationFailed
+        case let .scopeNotGranted(scope): self = .keyUnavailable("the key in hand does not grant scope \(scope)")
+        case .masterKeyRequired: self = .keyUnavailable("only a holder of the master key can do this")
+        case let .tampered(part): self = .tampered(part: part)
+        }
+    }
+
+    init(_ error: CryptoError) {
+        switch error {
+        case .authenticationFailed: self = .authenticationFailed
+        case .invalidKey: self = .invalidArgument("invalid key")
+        case let .invalidParameters(reason): self = .invalidArgument(reason)
+        case .outOfMemory: self = .io(path: "", reason: "not enough memory for the key derivation")
+        }
+    }
+}

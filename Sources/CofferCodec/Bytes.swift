@@ -1,0 +1,139 @@
+/// Why a file could not be decoded. `part` names where: header, key chain, slot ID, entry SCOPE/NAME...
+public enum CodecError: Error, Equatable, Sendable {
+    case notAVault
+    case unsupportedVersion(major: Int, minor: Int)
+    case malformed(part: String, reason: String)
+}
+
+/// Appends the format's primitive encodings (Specs/vault-format.md §1).
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func u8(_ value: UInt8) { bytes.append(value) }
+
+    mutating func u32(_ value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func u64(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func uvarint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    mutating func raw<C: Collection<UInt8>>(_ data: C) { bytes.append(contentsOf: data) }
+
+    mutating func lengthPrefixed<C: Collection<UInt8>>(_ data: C) {
+        uvarint(UInt64(data.count))
+        bytes.append(contentsOf: data)
+    }
+}
+
+/// Reads the format's primitives with a bounds check on every byte; never traps on any input.
+struct ByteReader {
+    let bytes: [UInt8]
+    private(set) var offset: Int
+    let end: Int
+    /// Names the part being read, for error messages.
+    var part = "header"
+
+    init(_ bytes: [UInt8], end: Int) {
+        self.bytes = bytes
+        self.offset = 0
+        self.end = end
+    }
+
+    var remaining: Int { end - offset }
+
+    func fail(_ reason: String) -> CodecError { .malformed(part: part, reason: reason) }
+
+    mutating func take(_ count: Int) throws(CodecError) -> Range<Int> {
+        guard count >= 0, count <= remaining else { throw fail("truncated") }
+        defer { offset += count }
+        return offset..<(offset + count)
+    }
+
+    mutating func array(_ count: Int) throws(CodecError) -> [UInt8] {
+        Array(bytes[try take(count)])
+    }
+
+    mutating func u8() throws(CodecError) -> UInt8 { bytes[try take(1).lowerBound] }
+
+    mutating func u32() throws(CodecError) -> UInt32 {
+        let range = try take(4)
+        return range.reversed().reduce(0) { $0 << 8 | UInt32(bytes[$1]) }
+    }
+
+    mutating func u64() throws(CodecError) -> UInt64 {
+        let range = try take(8)
+        return range.reversed().reduce(0) { $0 << 8 | UInt64(bytes[$1]) }
+    }
+
+    /// A minimal LEB128 value of at most 64 bits.
+    mutating func uvarint() throws(CodecError) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < end else { throw fail("truncated") }
+            let byte = bytes[offset]
+            offset += 1
+            let group = UInt64(byte & 0x7F)
+            if shift == 63 && group > 1 { throw fail("integer overflows 64 bits") }
+            value |= group << shift
+            if byte & 0x80 == 0 {
+                if byte == 0 && shift > 0 { throw fail("integer is not minimally encoded") }
+                return value
+            }
+            shift += 7
+            if shift > 63 { throw fail("integer overflows 64 bits") }
+        }
+    }
+
+    /// A count or length, refused when above `limit`.
+    mutating func bounded(_ limit: Int, _ what: String) throws(CodecError) -> Int {
+        let value = try uvarint()
+        guard value <= UInt64(limit) else { throw fail("\(what) \(value) exceeds the limit of \(limit)") }
+        return Int(value)
+    }
+
+    mutating func lengthPrefixed(max limit: Int, _ what: String) throws(CodecError) -> Range<Int> {
+        try take(bounded(limit, what + " length"))
+    }
+
+    /// A name from the format's charset (validated before a String is made).
+    mutating func name(max limit: Int, allowEmpty: Bool, _ what: String) throws(CodecError) -> String {
+        let range = try lengthPrefixed(max: limit, what)
+        if range.isEmpty && allowEmpty { return "" }
+        guard Names.isValidName(bytes[range], maxBytes: limit) else { throw fail("invalid \(what)") }
+        return String(decoding: bytes[range], as: UTF8.self)
+    }
+
+    /// Free text: valid UTF-8 without control characters.
+    mutating func text(max limit: Int, _ what: String) throws(CodecError) -> String {
+        let range = try lengthPrefixed(max: limit, what)
+        guard let text = String(validating: bytes[range], as: UTF8.self), Names.isValidText(text, maxBytes: limit) else {
+            throw fail("invalid \(what)")
+        }
+        return text
+    }
+
+    /// An extension list: optional (even) tags skipped, critical (odd) tags refused.
+    mutating func skipExtensions() throws(CodecError) {
+        let count = try bounded(Limits.extensions, "extension count")
+        var previous: UInt64?
+        for _ in 0..<count {
+            let tag = try uvarint()
+            if let previous, tag <= previous { throw fail("extension tags out of order") }
+            previous = tag
+            if tag & 1 == 1 { throw fail("unknown critical field \(tag)") }
+            _ = try lengthPrefixed(max: Limits.extensionBytes, "extension")
+        }
+    }
+}

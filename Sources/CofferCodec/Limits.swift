@@ -1,0 +1,52 @@
+/// The format's limits (Specs/vault-format.md §2.6). Readers check each before allocating.
+public enum Limits {
+    public static let fileBytes = 256 << 20
+    public static let slots = 64
+    public static let chainLinks = 1024
+    public static let entries = 1_000_000
+    public static let nameBytes = 128
+    public static let scopeNameBytes = 64
+    public static let labelBytes = 128
+    public static let descriptionBytes = 1024
+    public static let valueBytes = 1 << 20
+    public static let extensions = 16
+    public static let extensionBytes = 65_536
+    public static let opsLimit: ClosedRange<UInt64> = 1...16
+    public static let memLimit: ClosedRange<UInt64> = 8192...(4 << 30)
+    public static let sealedOverhead = 40
+    public static let saltBytes = 16
+}
+
+/// The format's rules for names and free text (Specs/vault-format.md §2.4).
+public enum Names {
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            true
+        default:
+            false
+        }
+    }
+
+    static func isValidName<C: Collection<UInt8>>(_ bytes: C, maxBytes: Int) -> Bool {
+        guard let first = bytes.first, bytes.count <= maxBytes,
+              first != UInt8(ascii: "."), first != UInt8(ascii: "-") else { return false }
+        return bytes.allSatisfy(isNameByte)
+    }
+
+    /// An entry name: 1...128 bytes of `A-Z a-z 0-9 . _ -`, not starting with `.` or `-`.
+    public static func isValidEntryName(_ name: String) -> Bool {
+        isValidName(name.utf8, maxBytes: Limits.nameBytes)
+    }
+
+    /// A project or domain: empty (absent), or a name of at most 64 bytes.
+    public static func isValidScopeName(_ name: String) -> Bool {
+        name.isEmpty || isValidName(name.utf8, maxBytes: Limits.scopeNameBytes)
+    }
+
+    /// Labels and descriptions: UTF-8 without control characters, at most `maxBytes`.
+    public static func isValidText(_ text: String, maxBytes: Int) -> Bool {
+        text.utf8.count <= maxBytes && !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+}

@@ -1,0 +1,208 @@
+/// Decodes vault files (Specs/vault-format.md §2): bounds-checked, canonical encodings only.
+public enum VaultDecoder {
+    /// Parses every field; the signature is returned, not checked (that needs CofferCrypto).
+    public static func decode(_ bytes: [UInt8]) throws(CodecError) -> VaultFile {
+        guard bytes.count >= VaultFile.magic.count, bytes.starts(with: VaultFile.magic) else { throw .notAVault }
+        guard bytes.count <= Limits.fileBytes else {
+            throw .malformed(part: "file", reason: "larger than \(Limits.fileBytes) bytes")
+        }
+        let minimum = VaultFile.magic.count + 2
+        guard bytes.count >= minimum else { throw .malformed(part: "header", reason: "truncated") }
+        let major = bytes[8], minor = bytes[9]
+        guard major == VaultFile.major else { throw .unsupportedVersion(major: Int(major), minor: Int(minor)) }
+        guard bytes.count >= minimum + VaultFile.signatureByteCount else {
+            throw .malformed(part: "header", reason: "truncated")
+        }
+        var reader = ByteReader(bytes, end: bytes.count - VaultFile.signatureByteCount)
+        _ = try reader.take(minimum)
+        let vaultID = try reader.array(VaultFile.vaultIDByteCount)
+        let generation = try reader.u64()
+
+        reader.part = "key chain"
+        let keyChain = try decodeKeyChain(&reader)
+        reader.part = "header"
+        try reader.skipExtensions()
+
+        reader.part = "slots"
+        let slotCount = try reader.bounded(Limits.slots, "slot count")
+        guard slotCount > 0 else { throw reader.fail("a vault needs at least one slot") }
+        var slots: [Slot] = []
+        slots.reserveCapacity(slotCount)
+        for _ in 0..<slotCount {
+            let slot = try decodeSlot(&reader)
+            if let last = slots.last, slot.id <= last.id {
+                throw CodecError.malformed(part: "slot \(slot.idText)", reason: "slots out of order or duplicated")
+            }
+            slots.append(slot)
+        }
+
+        reader.part = "entries"
+        let entryCount = try reader.bounded(Limits.entries, "entry count")
+        // Each entry takes at least 50 bytes: refuse counts the file cannot hold before reserving.
+        guard entryCount <= reader.remaining / 50 else { throw reader.fail("entry count exceeds the file's size") }
+        var entries: [Entry] = []
+        entries.reserveCapacity(entryCount)
+        for _ in 0..<entryCount {
+            let entry = try decodeEntry(&reader)
+            if let last = entries.last, !Entry.precedes(last, entry) {
+                throw CodecError.malformed(
+                    part: "entry \(entry.scope)/\(entry.name)", reason: "entries out of order or duplicated")
+            }
+            entries.append(entry)
+        }
+        guard reader.remaining == 0 else {
+            throw CodecError.malformed(part: "file", reason: "unexpected bytes before the signature")
+        }
+        return VaultFile(
+            minor: minor, vaultID: vaultID, generation: generation, keyChain: keyChain, slots: slots,
+            entries: entries, signature: Array(bytes.suffix(VaultFile.signatureByteCount)))
+    }
+
+    private static func decodeKeyChain(_ reader: inout ByteReader) throws(CodecError) -> KeyChain {
+        let genesis = try reader.array(VaultFile.keyByteCount)
+        let count = try reader.bounded(Limits.chainLinks, "link count")
+        var links: [KeyChain.Link] = []
+        links.reserveCapacity(min(count, reader.remaining / 97))
+        for _ in 0..<count {
+            let generation = try reader.uvarint()
+            if let last = links.last, generation <= last.generation { throw reader.fail("links out of order") }
+            links.append(KeyChain.Link(
+                generation: generation, nextKey: try reader.array(VaultFile.keyByteCount),
+                signature: try reader.array(VaultFile.signatureByteCount)))
+        }
+        return KeyChain(genesisKey: genesis, links: links)
+    }
+
+    private static func decodeSlot(_ reader: inout ByteReader) throws(CodecError) -> Slot {
+        let id = try reader.u32()
+        reader.part = "slot \(Slot.idText(id))"
+        let kindCode = try reader.u8()
+        let label = try reader.text(max: Limits.labelBytes, "label")
+        let created = try reader.uvarint()
+        let scope = Scope(
+            project: try reader.name(max: Limits.scopeNameBytes, allowEmpty: true, "project"),
+            domain: try reader.name(max: Limits.scopeNameBytes, allowEmpty: true, "domain"))
+        let kind: Slot.Kind
+        switch kindCode {
+        case 1:
+            let salt = try reader.array(Limits.saltBytes)
+            let ops = try reader.uvarint(), mem = try reader.uvarint()
+            guard Limits.opsLimit.contains(ops) else { throw reader.fail("Argon2id opslimit \(ops) is outside \(Limits.opsLimit)") }
+            guard Limits.memLimit.contains(mem), mem % 1024 == 0 else {
+                throw reader.fail("Argon2id memlimit \(mem) is outside \(Limits.memLimit) or not a multiple of 1024")
+            }
+            kind = .passphrase(salt: salt, opsLimit: ops, memLimit: mem)
+        case 2:
+            kind = .recipient
+        default:
+            throw reader.fail("unknown slot kind \(kindCode)")
+        }
+        let publicKey = try reader.array(VaultFile.keyByteCount)
+        let wrappedRange = try reader.lengthPrefixed(max: 1024, "wrapped key")
+        let slot = Slot(
+            id: id, kind: kind, label: label, created: created, scope: scope, publicKey: publicKey,
+            wrapped: Array(reader.bytes[wrappedRange]))
+        guard slot.wrapped.count == SlotLayout.wrappedByteCount(scope: scope) else {
+            throw reader.fail("wrapped key has the wrong length")
+        }
+        try reader.skipExtensions()
+        return slot
+    }
+
+    private static func decodeEntry(_ reader: inout ByteReader) throws(CodecError) -> Entry {
+        reader.part = "entry"
+        let name = try reader.name(max: Limits.nameBytes, allowEmpty: false, "name")
+        let scope = Scope(
+            project: try reader.name(max: Limits.scopeNameBytes, allowEmpty: true, "project"),
+            domain: try reader.name(max: Limits.scopeNameBytes, allowEmpty: true, "domain"))
+        reader.part = "entry \(scope)/\(name)"
+        let created = try reader.uvarint(), updated = try reader.uvarint()
+        guard updated >= created else { throw reader.fail("updated before created") }
+        let flags = try reader.uvarint()
+        guard flags & Entry.criticalFlagMask & ~Entry.knownFlags == 0 else { throw reader.fail("unknown critical flag") }
+        let description = try reader.text(max: Limits.descriptionBytes, "description")
+        try reader.skipExtensions()
+        let sealed = try reader.lengthPrefixed(max: Limits.valueBytes + Limits.sealedOverhead, "value")
+        guard sealed.count >= Limits.sealedOverhead else { throw reader.fail("sealed value too short") }
+        return Entry(
+            name: name, scope: scope, created: created, updated: updated, flags: flags,
+            description: description, sealedValue: reader.bytes[sealed])
+    }
+}
+
+/// Encodes vault files canonically (Specs/vault-format.md §5).
+public enum VaultEncoder {
+    /// Every byte the signature covers. The caller has validated names, texts and limits.
+    public static func encodeSignedPart(_ file: VaultFile) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.bytes.reserveCapacity(estimatedSize(file))
+        writer.raw(VaultFile.magic)
+        writer.u8(VaultFile.major)
+        writer.u8(file.minor)
+        writer.raw(file.vaultID)
+        writer.u64(file.generation)
+        writer.raw(file.keyChain.genesisKey)
+        writer.uvarint(UInt64(file.keyChain.links.count))
+        for link in file.keyChain.links {
+            writer.uvarint(link.generation)
+            writer.raw(link.nextKey)
+            writer.raw(link.signature)
+        }
+        writer.uvarint(0)
+        writer.uvarint(UInt64(file.slots.count))
+        for slot in file.slots { encode(slot, into: &writer) }
+        writer.uvarint(UInt64(file.entries.count))
+        for entry in file.entries { encode(entry, into: &writer) }
+        return writer.bytes
+    }
+
+    /// The signed part followed by the signature: the whole file.
+    public static func encode(_ file: VaultFile) -> [UInt8] {
+        encodeSignedPart(file) + file.signature
+    }
+
+    /// One entry's bytes, as they stand in the file.
+    public static func encodedEntry(_ entry: Entry) -> [UInt8] {
+        var writer = ByteWriter()
+        encode(entry, into: &writer)
+        return writer.bytes
+    }
+
+    private static func estimatedSize(_ file: VaultFile) -> Int {
+        file.entries.reduce(512 + file.slots.count * 256 + file.keyChain.links.count * 110) {
+            $0 + 64 + $1.name.utf8.count + $1.description.utf8.count + $1.sealedValue.count
+        }
+    }
+
+    private static func encode(_ slot: Slot, into writer: inout ByteWriter) {
+        writer.u32(slot.id)
+        writer.u8(slot.kind.code)
+        writer.lengthPrefixed(slot.label.utf8)
+        writer.uvarint(slot.created)
+        writer.lengthPrefixed(slot.scope.project.utf8)
+        writer.lengthPrefixed(slot.scope.domain.utf8)
+        switch slot.kind {
+        case let .passphrase(salt, ops, mem):
+            writer.raw(salt)
+            writer.uvarint(ops)
+            writer.uvarint(mem)
+        case .recipient:
+            break
+        }
+        writer.raw(slot.publicKey)
+        writer.lengthPrefixed(slot.wrapped)
+        writer.uvarint(0)
+    }
+
+    private static func encode(_ entry: Entry, into writer: inout ByteWriter) {
+        writer.lengthPrefixed(entry.name.utf8)
+        writer.lengthPrefixed(entry.scope.project.utf8)
+        writer.lengthPrefixed(entry.scope.domain.utf8)
+        writer.uvarint(entry.created)
+        writer.uvarint(entry.updated)
+        writer.uvarint(entry.flags)
+        writer.lengthPrefixed(entry.description.utf8)
+        writer.uvarint(0)
+        writer.lengthPrefixed(entry.sealedValue)
+    }
+}

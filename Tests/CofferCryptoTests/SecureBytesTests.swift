@@ -1,0 +1,82 @@
+import CofferCrypto
+import Testing
+
+struct SecureBytesTests {
+    @Test func zeroFilledOnCreation() {
+        let bytes = SecureBytes(count: 48)
+        #expect(bytes.count == 48)
+        #expect(bytes.array == [UInt8](repeating: 0, count: 48))
+        #expect(SecureBytes(count: 0).array == [])
+    }
+
+    @Test func randomContents() {
+        let first = SecureBytes.random(count: 32)
+        #expect(first.count == 32)
+        #expect(first != SecureBytes.random(count: 32))
+        #expect(first != SecureBytes(count: 32))
+    }
+
+    @Test func writesAreVisible() {
+        let bytes = SecureBytes(count: 4)
+        bytes.withUnsafeMutableBytes { $0.copyBytes(from: [1, 2, 3, 4]) }
+        #expect(bytes.array == [1, 2, 3, 4])
+    }
+
+    @Test func equalityComparesContents() {
+        let bytes = SecureBytes(copying: [1, 2, 3])
+        #expect(bytes == bytes)
+        #expect(bytes == SecureBytes(copying: [1, 2, 3]))
+        #expect(bytes != SecureBytes(copying: [1, 2, 4]))
+        #expect(bytes != SecureBytes(copying: [1, 2]))
+        #expect(bytes != SecureBytes(copying: [1, 2, 3, 0]))
+        #expect(SecureBytes(count: 0) == SecureBytes(copying: []))
+    }
+
+    @Test func copying() {
+        let source: [UInt8] = [10, 11, 12, 13, 14, 15]
+        #expect(SecureBytes(copying: source).array == source)
+        #expect(SecureBytes(copying: source, range: 2..<5).array == [12, 13, 14])
+        #expect(SecureBytes(copying: source, range: 3..<3).count == 0)
+        #expect(source.withUnsafeBytes { SecureBytes(copying: $0) }.array == source)
+        #expect(SecureBytes(copying: UnsafeRawBufferPointer(start: nil, count: 0)).count == 0)
+    }
+
+    @Test func sliceIsAnIndependentCopy() {
+        let bytes = SecureBytes(copying: [0, 1, 2, 3, 4, 5, 6, 7])
+        let slice = bytes.slice(2..<6)
+        #expect(slice.array == [2, 3, 4, 5])
+        #expect(bytes.slice(0..<8) == bytes)
+        #expect(bytes.slice(8..<8).count == 0)
+        bytes.withUnsafeMutableBytes { $0[3] = 0xff }
+        #expect(slice.array == [2, 3, 4, 5])
+    }
+}
+
+struct ConstantTimeTests {
+    @Test func equals() {
+        #expect(ConstantTime.equals([1, 2, 3], [1, 2, 3]))
+        #expect(!ConstantTime.equals([1, 2, 3], [1, 2, 4]))
+        #expect(!ConstantTime.equals([0, 2, 3], [1, 2, 3]))
+        #expect(!ConstantTime.equals([1, 2, 3], [1, 2]))
+        #expect(!ConstantTime.equals([], [0]))
+        #expect(ConstantTime.equals([], []))
+        let a: [UInt8] = [9, 8, 7], b: [UInt8] = [9, 8, 7]
+        #expect(a.withUnsafeBytes { x in b.withUnsafeBytes { y in ConstantTime.equals(x, y) } })
+    }
+}
+
+struct SecureRandomTests {
+    @Test func bytes() {
+        let first = SecureRandom.bytes(32)
+        #expect(first.count == 32)
+        #expect(first != SecureRandom.bytes(32))
+        #expect(SecureRandom.bytes(0) == [])
+    }
+
+    @Test func fill() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        buffer.withUnsafeMutableBytes { SecureRandom.fill($0) }
+        #expect(buffer != [UInt8](repeating: 0, count: 64))
+        SecureRandom.fill(UnsafeMutableRawBufferPointer(start: nil, count: 0))
+    }
+}
