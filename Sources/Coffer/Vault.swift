@@ -232,6 +232,15 @@ public final class Vault {
         return nil
     }
 
+    /// For each name a reader selecting `scope` sees, its most specific entry, sorted by name.
+    public func resolvedEntries(for scope: Scope) -> [VaultEntry] {
+        var chosen: [String: VaultEntry] = [:]
+        for visible in scope.visibleScopes.reversed() {
+            for entry in file.entries where entry.scope == visible { chosen[entry.name] = VaultEntry(entry) }
+        }
+        return chosen.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    }
+
     /// The value of `name` exactly in `scope`. Needs an unlocked vault whose key covers the scope.
     public func value(for name: String, in scope: Scope = .global) throws -> [UInt8] {
         let (found, position) = index(of: name, in: scope)
@@ -261,7 +270,8 @@ public final class Vault {
         }
     }
 
-    static func validate(name: String, scope: Scope) throws {
+    /// Checks a name and scope against the format's rules.
+    public static func validate(name: String, scope: Scope) throws {
         guard Names.isValidEntryName(name) else {
             throw CofferError.invalidArgument(
                 "invalid name '\(name)': use 1 to \(Limits.nameBytes) of A-Z a-z 0-9 . _ -, not starting with . or -")

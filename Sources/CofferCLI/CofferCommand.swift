@@ -1,0 +1,61 @@
+import ArgumentParser
+import Coffer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct CofferCommand: ParsableCommand {
+    static let version = "1.0.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "coffer",
+        abstract: "Encrypted secret vaults for teams and workflow engines.",
+        discussion: """
+            Which vault: --vault PATH, else $COFFER_VAULT, else the nearest secrets.coffer from the \
+            current folder up to the repository root, else (or with --local) the local vault under \
+            $XDG_DATA_HOME/coffer/.
+
+            Exit codes: 0 ok, 1 usage or bad input, 2 not found (vault or entry), 3 authentication \
+            failed or no key available, 4 corrupted or tampered, 5 conflict (exists, no-reveal, \
+            concurrent change), 6 I/O or permissions.
+            """,
+        version: version,
+        subcommands: [
+            Init.self, SetSecret.self, Get.self, List.self, Delete.self, Import.self, Generate.self,
+            Inspect.self, Verify.self,
+        ]
+    )
+
+    /// Runs the command line, printing one line on stderr and exiting with a documented code on failure.
+    static func main() {
+        Terminal.hardenProcess()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            Glibc.exit(report(error))
+        }
+    }
+
+    /// Prints `error` as one line and returns its exit code.
+    static func report(_ error: Error) -> Int32 {
+        if let failure = error as? Failure {
+            Terminal.printError(failure.message)
+            return failure.code.rawValue
+        }
+        if let error = error as? CofferError {
+            let failure = Failure(error)
+            Terminal.printError(failure.message)
+            return failure.code.rawValue
+        }
+        if let exit = error as? ExitCode { return exit.rawValue }
+        let code = exitCode(for: error)
+        if code == .success {
+            print(fullMessage(for: error))
+            return 0
+        }
+        Terminal.printError(message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage")
+        return ExitStatus.usage.rawValue
+    }
+}

@@ -1,0 +1,20 @@
+import CofferCrypto
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reading whole input files (values, imports, templates) with a size limit.
+enum FileInput {
+    static func read(_ path: String, limit: Int) throws -> SecureBytes {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw Failure(errno == ENOENT ? .notFound : .io, "\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        return try Terminal.readSecret(fd: fd, limit: limit, what: path)
+    }
+
+    static func readBytes(_ path: String, limit: Int) throws -> [UInt8] {
+        try read(path, limit: limit).withUnsafeBytes { Array($0) }
+    }
+}

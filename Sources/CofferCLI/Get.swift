@@ -1,0 +1,29 @@
+import ArgumentParser
+import Coffer
+
+extension CofferCommand {
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a secret's value exactly as stored (a newline is added only on a terminal).",
+            discussion: "With --project/--domain the most specific entry wins: project+domain, project, domain, global.")
+
+        @Argument(help: "The secret's name.")
+        var name: String
+
+        @OptionGroup var location: VaultOptions
+        @OptionGroup var scopeOptions: ScopeOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        func run() throws {
+            let vault = try Vault.open(at: try location.resolvedPath())
+            guard let entry = vault.resolve(name, for: scopeOptions.scope) else {
+                throw CofferError.entryMissing(name: name, scope: scopeOptions.scope.description)
+            }
+            if entry.isNoReveal { throw CofferError.notRevealable(name: name) }
+            try unlock.unlock(vault)
+            var value = try vault.value(for: name, in: entry.scope)
+            if Terminal.stdoutIsTTY { value.append(0x0A) }
+            Terminal.writeAll(1, value)
+        }
+    }
+}

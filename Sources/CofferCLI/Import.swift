@@ -1,0 +1,64 @@
+import ArgumentParser
+import Coffer
+
+extension CofferCommand {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import secrets from a YAML, JSON or .env file, all or nothing.",
+            discussion: """
+                YAML and JSON: flat or nested maps; nested keys are joined with dots (pg: {user: x} gives \
+                pg.user). .env: as python-dotenv reads it with interpolation off ($ is always literal). \
+                The format comes from the file name unless --format is given. A malformed file, or a name \
+                that exists without --overwrite, changes nothing and names the line.
+                """)
+
+        @Argument(help: "The file to import.")
+        var path: String
+
+        @OptionGroup var location: VaultOptions
+        @OptionGroup var scopeOptions: ScopeOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        @Option(name: .long, help: "yaml, json or dotenv (default: from the file name).")
+        var format: ImportFormat?
+
+        @Flag(name: .long, help: "Replace secrets that already exist.")
+        var overwrite = false
+
+        func run() throws {
+            try Self.importFile(path, format: format, into: location, scope: scopeOptions.scope, unlock: unlock, overwrite: overwrite)
+        }
+
+        static func importFile(
+            _ path: String, format: ImportFormat?, into location: VaultOptions, scope: Scope, unlock: UnlockOptions, overwrite: Bool
+        ) throws {
+            guard let format = format ?? ImportFormat(inferringFrom: path) else {
+                throw Failure(.usage, "cannot tell the format of \(path) from its name; use --format yaml|json|dotenv")
+            }
+            let secrets = try SecretImport.parse(try FileInput.readBytes(path, limit: 64 << 20), format: format, path: path)
+            for secret in secrets {
+                do {
+                    try Vault.validate(name: secret.name, scope: scope)
+                } catch CofferError.invalidArgument(let reason) {
+                    throw CofferError.malformedInput(path: path, line: secret.line, reason: reason)
+                }
+            }
+            let vaultPath = try location.resolvedPath()
+            let replaced = try Vault.modify(at: vaultPath, unlock: unlock.unlock) { vault in
+                let existing = secrets.filter { vault.entry($0.name, in: scope) != nil }
+                if let clash = existing.first, !overwrite {
+                    throw CofferError.malformedInput(
+                        path: path, line: clash.line, reason: "\(clash.name) already exists (\(scope)); use --overwrite to replace it")
+                }
+                for secret in secrets {
+                    try vault.set(secret.name, value: secret.value, in: scope, overwrite: true)
+                }
+                return existing.count
+            }
+            Terminal.writeAll(2, Array("coffer: imported \(secrets.count): \(secrets.count - replaced) added, \(replaced) replaced\n".utf8))
+        }
+    }
+}
+
+extension ImportFormat: ExpressibleByArgument {}
+

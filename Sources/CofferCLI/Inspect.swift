@@ -1,0 +1,47 @@
+import ArgumentParser
+import Coffer
+import CofferCodec
+import CofferRotation
+
+extension CofferCommand {
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the vault's format, id, generation, keys and slots. Needs no passphrase, shows no secret.")
+
+        @OptionGroup var location: VaultOptions
+
+        func run() throws {
+            let path = try location.resolvedPath()
+            let vault = try Vault.open(at: path)
+            let file = vault.file
+            var rows: [[String]] = [
+                ["vault", path],
+                ["format", "\(VaultFile.major).\(file.minor)"],
+                ["vault id", Formatting.hex(file.vaultID)],
+                ["generation", String(file.generation)],
+                ["verification key", Formatting.hex(file.keyChain.currentKey)],
+                ["key chain", "\(file.keyChain.links.count) rotation(s)"],
+                ["entries", String(file.entries.count)],
+                ["file size", "\(FileStats.size(of: path)) bytes"],
+                ["slots", String(file.slots.count)],
+            ]
+            rows += file.slots.map { ["  " + $0.idText, Self.describe($0)] }
+            Terminal.output(Formatting.table(rows))
+        }
+
+        /// One line per slot: type, label, scope, KDF parameters or recipient key.
+        static func describe(_ slot: Slot) -> String {
+            var parts: [String]
+            switch slot.kind {
+            case let .passphrase(_, ops, mem):
+                parts = ["passphrase", "argon2id ops=\(ops) mem=\(mem >> 20)MiB"]
+            case .recipient:
+                parts = ["recipient", (try? Recipient(publicKey: slot.publicKey))?.text ?? Formatting.hex(slot.publicKey)]
+            }
+            parts.append("scope=\(slot.scope)")
+            if !slot.label.isEmpty { parts.append("label=\(Formatting.json(slot.label))") }
+            parts.append("created=\(Formatting.timestamp(slot.created))")
+            return parts.joined(separator: " ")
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Coffer
+
+extension CofferCommand {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List secrets: names, scopes, updated time, description. Values only with --values.",
+            discussion: """
+                Without --values no passphrase is needed. With --project/--domain the list is the resolved \
+                view: one line per name, the most specific entry, and the scope it comes from.
+                """,
+            aliases: ["ls"])
+
+        @OptionGroup var location: VaultOptions
+        @OptionGroup var scopeOptions: ScopeOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        @Flag(name: .long, help: "Show values too (needs a key; no-reveal secrets are not shown, and the exit code is then 5).")
+        var values = false
+
+        @Flag(name: .long, help: "JSON output.")
+        var json = false
+
+        func run() throws {
+            let vault = try Vault.open(at: try location.resolvedPath())
+            let shown = scopeOptions.isSet ? vault.resolvedEntries(for: scopeOptions.scope) : vault.entries
+            var secrets: [[UInt8]?] = Array(repeating: nil, count: shown.count)
+            var hidden: [String] = []
+            if values {
+                try unlock.unlock(vault)
+                for (index, entry) in shown.enumerated() {
+                    if entry.isNoReveal { hidden.append(entry.name) } else {
+                        secrets[index] = try vault.value(for: entry.name, in: entry.scope)
+                    }
+                }
+            }
+            Terminal.output(json ? jsonText(shown, secrets) : tableText(shown, secrets))
+            if !hidden.isEmpty {
+                throw Failure(.conflict, "not shown (no-reveal): \(hidden.joined(separator: ", "))")
+            }
+        }
+
+        private func valueText(_ entry: VaultEntry, _ value: [UInt8]?) -> String {
+            if entry.isNoReveal { return "(no-reveal)" }
+            guard let value else { return "" }
+            return String(validating: value, as: UTF8.self) ?? "(binary, \(value.count) bytes)"
+        }
+
+        private func tableText(_ entries: [VaultEntry], _ secrets: [[UInt8]?]) -> String {
+            var rows = [["NAME", "SCOPE", "UPDATED"] + (values ? ["VALUE"] : []) + ["DESCRIPTION"]]
+            for (entry, value) in zip(entries, secrets) {
+                let flags = entry.isNoReveal ? " [no-reveal]" : ""
+                rows.append(
+                    [entry.name, entry.scope.description, Formatting.timestamp(entry.updated)]
+                        + (values ? [valueText(entry, value)] : []) + [entry.description + flags])
+            }
+            return entries.isEmpty ? "" : Formatting.table(rows)
+        }
+
+        private func jsonText(_ entries: [VaultEntry], _ secrets: [[UInt8]?]) -> String {
+            let objects = zip(entries, secrets).map { entry, value in
+                var fields = [
+                    "\"name\":\(Formatting.json(entry.name))",
+                    "\"project\":\(Formatting.json(entry.scope.project))",
+                    "\"domain\":\(Formatting.json(entry.scope.domain))",
+                    "\"scope\":\(Formatting.json(entry.scope.description))",
+                    "\"created\":\(Formatting.json(Formatting.timestamp(entry.created)))",
+                    "\"updated\":\(Formatting.json(Formatting.timestamp(entry.updated)))",
+                    "\"description\":\(Formatting.json(entry.description))",
+                    "\"noReveal\":\(entry.isNoReveal)",
+                ]
+                if let value {
+                    if let text = String(validating: value, as: UTF8.self) {
+                        fields.append("\"value\":\(Formatting.json(text))")
+                    } else {
+                        fields.append("\"valueHex\":\(Formatting.json(Formatting.hex(value)))")
+                    }
+                }
+                return "{" + fields.joined(separator: ",") + "}"
+            }
+            return "[" + objects.joined(separator: ",\n") + "]\n"
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import ArgumentParser
+import Coffer
+import CofferCrypto
+import CofferRotation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which vault a command works on.
+struct VaultOptions: ParsableArguments {
+    @Option(name: .long, help: "The vault file (default: $COFFER_VAULT, else the nearest secrets.coffer, else the local vault).")
+    var vault: String?
+
+    @Flag(name: .long, help: "Use your local vault under $XDG_DATA_HOME/coffer/ (TD's --local).")
+    var local = false
+
+    @Flag(name: [.customShort("v"), .long], help: "Say which vault is used, on stderr.")
+    var verbose = false
+
+    static let projectVaultName = "secrets.coffer"
+
+    /// The vault path by the documented search order.
+    func resolvedPath(creating: Bool = false) throws -> String {
+        let environment = ProcessInfoLite.environment
+        let path: String
+        if let vault {
+            path = vault
+        } else if local {
+            path = try Self.localVaultPath(create: creating)
+        } else if let fromEnvironment = environment["COFFER_VAULT"], !fromEnvironment.isEmpty {
+            path = fromEnvironment
+        } else if creating {
+            path = Self.projectVaultName
+        } else if let found = Self.nearestProjectVault() {
+            path = found
+        } else {
+            path = try Self.localVaultPath(create: false)
+        }
+        if verbose { Terminal.writeAll(2, Array("coffer: vault \(path)\n".utf8)) }
+        return path
+    }
+
+    /// `secrets.coffer` in the current folder or a parent, up to the repository root (a folder
+    /// holding `.git`); outside a repository, only the current folder is searched.
+    static func nearestProjectVault() -> String? {
+        let cwd = ProcessInfoLite.currentDirectory
+        var folder = cwd
+        var candidates: [String] = []
+        while true {
+            candidates.append(folder == "/" ? "/" + projectVaultName : folder + "/" + projectVaultName)
+            if access(folder + "/.git", F_OK) == 0 { break }
+            guard folder != "/", let slash = folder.lastIndex(of: "/") else {
+                candidates = [candidates[0]]
+                break
+            }
+            folder = slash == folder.startIndex ? "/" : String(folder[..<slash])
+        }
+        return candidates.first { access($0, F_OK) == 0 }
+    }
+
+    static func localVaultPath(create: Bool) throws -> String {
+        let environment = ProcessInfoLite.environment
+        let dataHome = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? "/") + "/.local/share"
+        let folder = dataHome + "/coffer"
+        if create { try makeFolders(folder) }
+        return folder + "/local.coffer"
+    }
+
+    static func makeFolders(_ path: String) throws {
+        var prefix = ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+                throw Failure(.io, "\(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
+
+/// Where keys come from: a session, an identity file, a passphrase file or descriptor, or the terminal.
+struct UnlockOptions: ParsableArguments {
+    @Option(name: .long, help: "Read the passphrase from this file (also $COFFER_PASSPHRASE_FILE).")
+    var passphraseFile: String?
+
+    @Option(name: .long, help: "Read the passphrase from this open file descriptor.")
+    var passphraseFD: Int32?
+
+    @Option(name: [.customShort("i"), .long], help: "Unlock with this age identity file (also $COFFER_IDENTITY_FILE).")
+    var identity: String?
+
+    /// Whether a non-interactive key source was given.
+    var hasKeySource: Bool {
+        passphraseFile != nil || passphraseFD != nil || identity != nil
+            || ProcessInfoLite.environment["COFFER_PASSPHRASE_FILE"] != nil
+            || ProcessInfoLite.environment["COFFER_IDENTITY_FILE"] != nil
+    }
+
+    /// Unlocks `vault` from the first available source; never blocks without a terminal.
+    func unlock(_ vault: Vault) throws {
+        let environment = ProcessInfoLite.environment
+        if let identityPath = identity ?? environment["COFFER_IDENTITY_FILE"] {
+            let identities = try Self.loadIdentities(identityPath)
+            try vault.unlock(identities: identities.map(\.secretKey))
+            return
+        }
+        try vault.unlock(passphrase: try passphrase(prompt: "Passphrase for \(vault.path): "))
+    }
+
+    /// The current passphrase, from a file, a descriptor or the terminal.
+    func passphrase(prompt: String) throws -> SecureBytes {
+        if let path = passphraseFile ?? ProcessInfoLite.environment["COFFER_PASSPHRASE_FILE"] {
+            return try Self.readPassphraseFile(path)
+        }
+        if let fd = passphraseFD {
+            return Terminal.droppingFinalNewline(try Terminal.readSecret(fd: fd, limit: 4096, what: "passphrase descriptor \(fd)"))
+        }
+        guard let typed = try Terminal.prompt(prompt) else {
+            throw Failure(
+                .authentication,
+                "no passphrase: no terminal to ask on; use --passphrase-file, --passphrase-fd, --identity, or a session (coffer unlock)")
+        }
+        return typed
+    }
+
+    static func readPassphraseFile(_ path: String) throws -> SecureBytes {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw Failure(errno == ENOENT ? .notFound : .io, "\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        return Terminal.droppingFinalNewline(try Terminal.readSecret(fd: fd, limit: 4096, what: path))
+    }
+
+    static func loadIdentities(_ path: String) throws -> [Identity] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw Failure(errno == ENOENT ? .notFound : .io, "\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        let contents = try Terminal.readSecret(fd: fd, limit: 1 << 20, what: path)
+        let bytes = contents.withUnsafeBytes { Array($0) }
+        do {
+            do {
+                return try IdentityFile.parse(bytes, path: path, passphrase: nil)
+            } catch IdentityError.passphraseRequired {
+                guard let passphrase = try Terminal.prompt("Passphrase for identity \(path): ") else {
+                    throw Failure(.authentication, "\(path) is passphrase-protected and there is no terminal to ask on")
+                }
+                return try IdentityFile.parse(bytes, path: path, passphrase: passphrase)
+            }
+        } catch let error as IdentityError {
+            throw Failure(error)
+        }
+    }
+
+    /// A new passphrase: from `file`, else asked twice on the terminal.
+    static func newPassphrase(file: String?) throws -> SecureBytes {
+        if let file { return try readPassphraseFile(file) }
+        guard let first = try Terminal.prompt("New passphrase: ") else {
+            throw Failure(.authentication, "no terminal to ask for a new passphrase on; use --new-passphrase-file")
+        }
+        guard let second = try Terminal.prompt("Repeat the new passphrase: ") else {
+            throw Failure(.authentication, "no terminal to ask for a new passphrase on")
+        }
+        guard first == second else { throw Failure(.authentication, "the passphrases differ") }
+        guard first.count > 0 else { throw Failure(.usage, "an empty passphrase is not accepted") }
+        return first
+    }
+}
+
+extension Failure {
+    init(_ error: IdentityError) {
+        switch error {
+        case let .malformed(path, line, reason): self.init(.usage, "\(path):\(line): \(reason)")
+        case let .passphraseRequired(path): self.init(.authentication, "\(path) is passphrase-protected")
+        case let .wrongPassphrase(path): self.init(.authentication, "wrong passphrase for identity \(path)")
+        case let .noIdentity(path): self.init(.usage, "\(path) holds no identity")
+        }
+    }
+}
+
+/// The scope a command selects (Flyte's project and domain).
+struct ScopeOptions: ParsableArguments {
+    @Option(name: .long, help: "Project scope.")
+    var project: String?
+
+    @Option(name: .long, help: "Domain scope (e.g. development, staging, production).")
+    var domain: String?
+
+    var scope: Scope { Scope(project: project ?? "", domain: domain ?? "") }
+    var isSet: Bool { project != nil || domain != nil }
+}
+
+/// The process's environment and working folder, read once.
+enum ProcessInfoLite {
+    static let environment: [String: String] = {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }()
+
+    static var currentDirectory: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Coffer
+import CofferCrypto
+
+extension CofferCommand {
+    struct SetSecret: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Store a secret. The value is typed hidden, or read from stdin or --from-file.",
+            discussion: """
+                From a terminal the value is asked with echo off. From a pipe, stdin is read whole and one \
+                final newline is dropped. --from-file keeps the file's bytes exactly. `coffer set @FILE` \
+                imports a whole file (see `coffer import`).
+                """)
+
+        @Argument(help: "The secret's name (A-Z a-z 0-9 . _ -), or @FILE to import a file.")
+        var name: String
+
+        @OptionGroup var location: VaultOptions
+        @OptionGroup var scopeOptions: ScopeOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        @Flag(name: .long, help: "Replace an existing secret of this name.")
+        var overwrite = false
+
+        @Option(name: .long, help: "A description stored in plaintext beside the name.")
+        var description: String?
+
+        @Option(name: .long, help: "Read the value from this file, bytes exactly.")
+        var fromFile: String?
+
+        @Option(name: .long, help: "The value itself (it lands in shell history and process lists: avoid).")
+        var value: String?
+
+        @Flag(name: .long, help: "Mark the secret no-reveal: usable by run and render, never printed.")
+        var noReveal = false
+
+        func run() throws {
+            if name.hasPrefix("@") {
+                try Import.importFile(
+                    String(name.dropFirst()), format: nil, into: location, scope: scopeOptions.scope, unlock: unlock,
+                    overwrite: overwrite)
+                return
+            }
+            let secret = try readValue()
+            let path = try location.resolvedPath()
+            try Vault.modify(at: path, unlock: unlock.unlock) { vault in
+                try vault.set(
+                    name, value: secret, in: scopeOptions.scope, overwrite: overwrite,
+                    description: description, noReveal: noReveal ? true : nil)
+            }
+        }
+
+        private func readValue() throws -> [UInt8] {
+            if let value {
+                Terminal.warn("--value puts the secret in your shell history and the process list; prefer stdin or the prompt")
+                return Array(value.utf8)
+            }
+            let secret: SecureBytes
+            if let fromFile {
+                secret = try FileInput.read(fromFile, limit: 1 << 20)
+            } else if Terminal.stdinIsTTY {
+                guard let typed = try Terminal.prompt("Value for \(name): ", limit: 1 << 20) else {
+                    throw Failure(.usage, "no value: give it on stdin, with --from-file, or at a terminal")
+                }
+                secret = typed
+            } else {
+                secret = Terminal.droppingFinalNewline(try Terminal.readSecret(fd: 0, limit: 1 << 20, what: "standard input"))
+                guard secret.count > 0 else { throw Failure(.usage, "standard input is empty: no value to store") }
+            }
+            return secret.withUnsafeBytes { Array($0) }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Coffer
+import CofferCrypto
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Standard streams and the controlling terminal.
+enum Terminal {
+    static func printError(_ line: String) {
+        writeAll(2, Array("coffer: \(line)\n".utf8))
+    }
+
+    static func warn(_ line: String) {
+        writeAll(2, Array("coffer: warning: \(line)\n".utf8))
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var done = 0
+        while done < bytes.count {
+            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return }
+            done += count
+        }
+    }
+
+    static func output(_ text: String) { writeAll(1, Array(text.utf8)) }
+
+    static var stdoutIsTTY: Bool { isatty(1) == 1 }
+    static var stdinIsTTY: Bool { isatty(0) == 1 }
+
+    /// No core dumps while this process may hold keys (they would write key memory to disk).
+    static func hardenProcess() {
+        var limit = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
+    }
+
+    /// Reads everything from `fd` into guarded memory (at most `limit` bytes).
+    static func readSecret(fd: Int32, limit: Int, what: String) throws -> SecureBytes {
+        let buffer = SecureBytes(count: limit + 1)
+        var total = 0
+        while total <= limit {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, limit + 1 - total) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw Failure(.io, "cannot read \(what): \(String(cString: strerror(errno)))") }
+            if count == 0 { break }
+            total += count
+        }
+        guard total <= limit else { throw Failure(.usage, "\(what) is larger than \(limit) bytes") }
+        return buffer.slice(0..<total)
+    }
+
+    /// `secret` without one trailing "\n" or "\r\n".
+    static func droppingFinalNewline(_ secret: SecureBytes) -> SecureBytes {
+        let trimmed = secret.withUnsafeBytes { bytes -> Int in
+            guard bytes.last == 0x0A else { return bytes.count }
+            return bytes.count >= 2 && bytes[bytes.count - 2] == 0x0D ? bytes.count - 2 : bytes.count - 1
+        }
+        return trimmed == secret.count ? secret : secret.slice(0..<trimmed)
+    }
+
+    /// Asks on the controlling terminal with echo off; nil when there is no terminal.
+    static func prompt(_ text: String, limit: Int = 4096) throws -> SecureBytes? {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard isatty(fd) == 1 else { return nil }
+        writeAll(fd, Array(text.utf8))
+        var saved = termios()
+        let hasAttributes = tcgetattr(fd, &saved) == 0
+        if hasAttributes {
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(fd, TCSAFLUSH, &silent)
+        }
+        defer {
+            if hasAttributes { tcsetattr(fd, TCSAFLUSH, &saved) }
+            writeAll(fd, [0x0A])
+        }
+        let buffer = SecureBytes(count: limit)
+        var total = 0
+        while total < limit {
+            var byte: UInt8 = 0
+            let count = read(fd, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            guard count == 1, byte != 0x0A else { break }
+            buffer.withUnsafeMutableBytes { $0[total] = byte }
+            byte = 0
+            total += 1
+        }
+        return droppingFinalNewline(buffer.slice(0..<total))
+    }
+}
