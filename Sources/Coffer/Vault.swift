@@ -324,12 +324,13 @@ public final class Vault {
         hasUnsavedChanges = true
     }
 
-    /// Replaces the whole file content (rotation, merges); entries are re-checked at save.
-    public func replaceContent(_ content: VaultFile, grant: KeyGrant) throws {
+    /// Replaces the slots (and, when `resealed`, every entry and the key chain) after a key
+    /// change; with `resealed`, every entry is opened again from the written file at save.
+    func replaceSlots(_ content: VaultFile, grant: KeyGrant, resealed: Bool) throws {
         _ = try requireWriter()
         file = content
         adopt(grant, slot: unlockedSlot.flatMap { slot in content.slots.first { $0.id == slot.id } })
-        sealedSinceSave = content.entries.map { ($0.scope, $0.name) }
+        if resealed { sealedSinceSave = content.entries.map { ($0.scope, $0.name) } }
         hasUnsavedChanges = true
     }
 

@@ -23,7 +23,7 @@ struct CofferCommand: ParsableCommand {
         version: version,
         subcommands: [
             Init.self, SetSecret.self, Get.self, List.self, Delete.self, Import.self, Generate.self,
-            Inspect.self, Verify.self,
+            Inspect.self, Verify.self, Passwd.self, Slots.self, Keygen.self, Rotate.self,
         ]
     )
 

@@ -59,10 +59,7 @@ struct VaultOptions: ParsableArguments {
     }
 
     static func localVaultPath(create: Bool) throws -> String {
-        let environment = ProcessInfoLite.environment
-        let dataHome = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (environment["HOME"] ?? "/") + "/.local/share"
-        let folder = dataHome + "/coffer"
+        let folder = FileSystemPaths.dataHome + "/coffer"
         if create { try makeFolders(folder) }
         return folder + "/local.coffer"
     }

@@ -1,0 +1,106 @@
+public import CofferCodec
+public import CofferCrypto
+import CofferRotation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Key slots and rotation: each method changes the vault in memory; `save()` writes it.
+extension Vault {
+    private func requireMasterKey() throws -> KeyGrant {
+        guard let grant = keyGrant, grant.isFull else {
+            throw CofferError.keyUnavailable(isUnlocked ? "only a holder of the master key can change key slots" : "the vault is locked")
+        }
+        return grant
+    }
+
+    private func slotIndex(_ id: UInt32) throws -> Int {
+        guard let index = file.slots.firstIndex(where: { $0.id == id }) else {
+            throw CofferError.entryMissing(name: Slot.idText(id), scope: "key slots")
+        }
+        return index
+    }
+
+    /// Gives slot `id` (default: the slot this vault was unlocked with) a new passphrase and KDF
+    /// parameters. Rewrites that slot only.
+    public func changePassphrase(slot id: UInt32? = nil, to passphrase: SecureBytes, kdf: Argon2id.Parameters) throws {
+        let grant = try requireMasterKey()
+        guard let id = id ?? unlockedSlot?.id else {
+            throw CofferError.invalidArgument("name the slot to change with --slot")
+        }
+        let index = try slotIndex(id)
+        var content = file
+        content.slots[index] = try Vault.mapKeyErrors {
+            try Rotation.changePassphrase(
+                of: file.slots[index], to: passphrase, parameters: try Vault.checked(kdf), grant: grant, vaultID: file.vaultID)
+        }
+        try replaceSlots(content, grant: grant, resealed: false)
+    }
+
+    /// Adds a passphrase slot granting the master key.
+    @discardableResult
+    public func addPassphraseSlot(_ passphrase: SecureBytes, kdf: Argon2id.Parameters, label: String = "passphrase") throws -> Slot {
+        let grant = try requireMasterKey()
+        try Vault.validateText(nil, label: label)
+        let slot = try Vault.mapKeyErrors {
+            try SlotWrapping.makePassphraseSlot(
+                passphrase: passphrase, parameters: try Vault.checked(kdf), label: label, created: clock(),
+                grant: grant, vaultID: file.vaultID, existingIDs: Set(file.slots.map(\.id)))
+        }
+        try insert(slot, grant: grant)
+        return slot
+    }
+
+    /// Adds an X25519 recipient slot (an age public key); a non-global `scope` grants only what a
+    /// reader selecting that scope sees, read-only.
+    @discardableResult
+    public func addRecipientSlot(_ publicKey: [UInt8], label: String = "recipient", scope: Scope = .global) throws -> Slot {
+        let grant = try requireMasterKey()
+        try Vault.validateText(nil, label: label)
+        try Vault.validate(name: "slot", scope: scope)
+        if file.slots.contains(where: { $0.kind == .recipient && $0.publicKey == publicKey && $0.scope == scope }) {
+            throw CofferError.conflict("this recipient already has a slot with that scope")
+        }
+        let slot = try Vault.mapKeyErrors {
+            try SlotWrapping.makeSlot(
+                kind: .recipient, publicKey: publicKey, label: label, scope: scope, created: clock(),
+                grant: grant, vaultID: file.vaultID, existingIDs: Set(file.slots.map(\.id)))
+        }
+        try insert(slot, grant: grant)
+        return slot
+    }
+
+    private func insert(_ slot: Slot, grant: KeyGrant) throws {
+        guard file.slots.count < Limits.slots else {
+            throw CofferError.invalidArgument("a vault holds at most \(Limits.slots) key slots")
+        }
+        try replaceSlots(Rotation.adding(slot, to: file), grant: grant, resealed: false)
+    }
+
+    /// Removes slot `id` (never the last), by default re-keying so the removed party's copy of the
+    /// master key opens nothing written from now on. Returns the entries that party could read:
+    /// those values are in every copy of the old file and must be changed at their source.
+    @discardableResult
+    public func removeSlot(_ id: UInt32, rekey: Bool = true) throws -> [VaultEntry] {
+        let grant = try requireMasterKey()
+        let index = try slotIndex(id)
+        guard file.slots.count > 1 else { throw CofferError.conflict("the last key slot cannot be removed") }
+        let exposed = Rotation.readableEntries(by: file.slots[index], in: file).map(VaultEntry.init)
+        var content = file
+        content.slots.remove(at: index)
+        if rekey {
+            let (rekeyed, newGrant) = try Vault.mapKeyErrors { try Rotation.rekey(content, from: grant) }
+            try replaceSlots(rekeyed, grant: newGrant, resealed: true)
+        } else {
+            try replaceSlots(content, grant: grant, resealed: false)
+        }
+        return exposed
+    }
+
+    /// A fresh master key: every entry re-sealed, every slot re-wrapped, the key chain extended.
+    public func rotate() throws {
+        let grant = try requireMasterKey()
+        let (rekeyed, newGrant) = try Vault.mapKeyErrors { try Rotation.rekey(file, from: grant) }
+        try replaceSlots(rekeyed, grant: newGrant, resealed: true)
+    }
+}

@@ -1,0 +1,52 @@
+/// Maps secret names to POSIX environment variable names.
+public enum EnvironmentName {
+    /// `prefix` followed by `secretName` with ASCII letters uppercased and every other Unicode scalar
+    /// outside `[A-Z0-9_]` turned into `_`: `pg.user` -> `PG_USER`, `api-key` -> `API_KEY`.
+    /// A mapped name starting with a digit (or an empty one) gets a leading `_`, so the mapping
+    /// alone is always a valid name. `prefix` is then prepended as given (so `1x` is `_1X` and,
+    /// with prefix `APP_`, `APP__1X`); check it first with `validatePrefix(_:)`.
+    public static func variableName(for secretName: String, prefix: String = "") -> String {
+        var name = ""
+        for scalar in secretName.unicodeScalars {
+            switch scalar {
+            case "a"..."z": name.unicodeScalars.append(Unicode.Scalar(scalar.value - 32)!)
+            case "A"..."Z", "0"..."9", "_": name.unicodeScalars.append(scalar)
+            default: name += "_"
+            }
+        }
+        if name.first?.isNumber ?? true {
+            name = "_" + name
+        }
+        return prefix + name
+    }
+
+    /// Accepts an empty prefix or one that is itself a valid variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+    public static func validatePrefix(_ prefix: String) throws {
+        for (index, scalar) in prefix.unicodeScalars.enumerated() {
+            switch scalar {
+            case "A"..."Z", "a"..."z", "_": continue
+            case "0"..."9" where index > 0: continue
+            default:
+                throw CofferError.invalidArgument(
+                    "environment prefix '\(prefix)' must start with a letter or '_' and contain only letters, digits and '_'")
+            }
+        }
+    }
+
+    /// The variables for `secrets`, in input order. Throws `.conflict` naming both secrets
+    /// when two of them map to the same variable.
+    public static func environment(
+        for secrets: [(name: String, value: [UInt8])], prefix: String
+    ) throws -> [(variable: String, value: [UInt8])] {
+        try validatePrefix(prefix)
+        var owners: [String: String] = [:]
+        return try secrets.map { secret in
+            let variable = variableName(for: secret.name, prefix: prefix)
+            if let other = owners.updateValue(secret.name, forKey: variable) {
+                throw CofferError.conflict(
+                    "secrets '\(other)' and '\(secret.name)' both map to environment variable \(variable)")
+            }
+            return (variable, secret.value)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Coffer
+import CofferCrypto
+import CofferRotation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension CofferCommand {
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make an X25519 identity in age's format; print its public key (age1...) on stdout.",
+            discussion: """
+                The identity file (mode 0600) works with age (`age -d -i FILE`) and sops; keys made by \
+                age-keygen work with coffer. --passphrase protects the file with Coffer's own format \
+                (Specs/identity-files.md). Default file: $XDG_DATA_HOME/coffer/identity.txt.
+                """)
+
+        @Option(name: .shortAndLong, help: "Where to write the identity (refuses to overwrite).")
+        var output: String?
+
+        @Flag(name: .long, help: "Protect the identity file with a passphrase.")
+        var passphrase = false
+
+        @Option(name: .long, help: "Read the protecting passphrase from this file (with --passphrase).")
+        var newPassphraseFile: String?
+
+        @Option(name: .long, help: "Print the public key of an existing identity file instead.")
+        var publicOf: String?
+
+        @OptionGroup var kdf: KDFOptions
+
+        func run() throws {
+            if let publicOf {
+                let identities = try UnlockOptions.loadIdentities(publicOf)
+                Terminal.output(identities.map { $0.recipient.text + "\n" }.joined())
+                return
+            }
+            let path = try output ?? defaultPath()
+            let identity = Identity.generate()
+            let contents: [UInt8]
+            if passphrase || newPassphraseFile != nil {
+                contents = try IdentityFile.renderProtected(
+                    identity, passphrase: try UnlockOptions.newPassphrase(file: newPassphraseFile), parameters: try kdf.parameters())
+            } else {
+                contents = IdentityFile.render(identity).withUnsafeBytes { Array($0) }
+            }
+            try writeNew(path, contents)
+            Terminal.writeAll(2, Array("coffer: wrote identity \(path)\n".utf8))
+            Terminal.output(identity.recipient.text + "\n")
+        }
+
+        private func defaultPath() throws -> String {
+            let folder = FileSystemPaths.dataHome + "/coffer"
+            try VaultOptions.makeFolders(folder)
+            return folder + "/identity.txt"
+        }
+
+        private func writeNew(_ path: String, _ bytes: [UInt8]) throws {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                throw Failure(errno == EEXIST ? .conflict : .io, "\(path): \(String(cString: strerror(errno)))")
+            }
+            defer { close(fd) }
+            Terminal.writeAll(fd, bytes)
+            guard fsync(fd) == 0 else { throw Failure(.io, "\(path): \(String(cString: strerror(errno)))") }
+        }
+    }
+}
+
+enum FileSystemPaths {
+    static var dataHome: String {
+        let environment = ProcessInfoLite.environment
+        return environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (environment["HOME"] ?? "/") + "/.local/share"
+    }
+}

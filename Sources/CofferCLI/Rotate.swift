@@ -1,0 +1,21 @@
+import ArgumentParser
+import Coffer
+
+extension CofferCommand {
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-key the vault: a fresh master key, every entry re-sealed, every slot re-wrapped.",
+            discussion: "Names, scopes and metadata are unchanged. The new verification key is linked to the old one by a signed key-chain entry.")
+
+        @OptionGroup var location: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        func run() throws {
+            let key = try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
+                try vault.rotate()
+                return vault.verificationKey
+            }
+            Terminal.writeAll(2, Array("coffer: rotated; new verification key \(Formatting.hex(key))\n".utf8))
+        }
+    }
+}

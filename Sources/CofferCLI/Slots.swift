@@ -1,0 +1,166 @@
+import ArgumentParser
+import Coffer
+import CofferCodec
+import CofferCrypto
+import CofferRotation
+
+extension CofferCommand {
+    struct Slots: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List, add and remove key slots (passphrases and age recipients).",
+            subcommands: [ListSlots.self, AddPassphrase.self, AddRecipient.self, Remove.self],
+            defaultSubcommand: ListSlots.self)
+    }
+}
+
+/// Parses slot ids as `slots list` prints them.
+enum SlotArgument {
+    static func parse(_ text: String) throws -> UInt32 {
+        guard let id = Slot.id(fromText: text.lowercased()) else {
+            throw Failure(.usage, "\(text) is not a slot id (8 hex digits, as `coffer slots list` shows)")
+        }
+        return id
+    }
+}
+
+enum Argon2idParameters {
+    static func make(ops: UInt64, mem: UInt64) throws -> Argon2id.Parameters {
+        do {
+            return try Argon2id.Parameters(opsLimit: ops, memLimit: mem)
+        } catch {
+            throw Failure(.corrupted, "the slot's Argon2id parameters are invalid")
+        }
+    }
+}
+
+extension CofferCommand.Slots {
+    struct ListSlots: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "One line per slot: id, type, recipient or KDF parameters, scope, label. Needs no key.")
+
+        @OptionGroup var location: VaultOptions
+
+        @Flag(name: .long, help: "JSON output.")
+        var json = false
+
+        func run() throws {
+            let vault = try Vault.open(at: try location.resolvedPath())
+            if json {
+                let objects = vault.slots.map { slot -> String in
+                    var fields = [
+                        "\"id\":\(Formatting.json(slot.idText))",
+                        "\"label\":\(Formatting.json(slot.label))",
+                        "\"project\":\(Formatting.json(slot.scope.project))",
+                        "\"domain\":\(Formatting.json(slot.scope.domain))",
+                        "\"created\":\(Formatting.json(Formatting.timestamp(slot.created)))",
+                    ]
+                    switch slot.kind {
+                    case let .passphrase(_, ops, mem):
+                        fields += ["\"type\":\"passphrase\"", "\"opsLimit\":\(ops)", "\"memLimit\":\(mem)"]
+                    case .recipient:
+                        let text = (try? Recipient(publicKey: slot.publicKey))?.text ?? ""
+                        fields += ["\"type\":\"recipient\"", "\"recipient\":\(Formatting.json(text))"]
+                    }
+                    return "{" + fields.joined(separator: ",") + "}"
+                }
+                Terminal.output("[" + objects.joined(separator: ",\n") + "]\n")
+            } else {
+                Terminal.output(vault.slots.map { $0.idText + "  " + CofferCommand.Inspect.describe($0) + "\n" }.joined())
+            }
+        }
+    }
+
+    struct AddPassphrase: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a passphrase slot (a second person, or a recovery passphrase).")
+
+        @OptionGroup var location: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+        @OptionGroup var kdf: KDFOptions
+
+        @Option(name: .long, help: "Read the new passphrase from this file.")
+        var newPassphraseFile: String?
+
+        @Option(name: .long, help: "A label for the slot.")
+        var label = "passphrase"
+
+        func run() throws {
+            let parameters = try kdf.parameters()
+            let slot = try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
+                try vault.addPassphraseSlot(try UnlockOptions.newPassphrase(file: newPassphraseFile), kdf: parameters, label: label)
+            }
+            Terminal.output(slot.idText + "\n")
+        }
+    }
+
+    struct AddRecipient: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add age recipients (age1... public keys); --project/--domain grant that scope only, read-only.")
+
+        @Argument(help: "age1... public keys.")
+        var publicKeys: [String] = []
+
+        @Option(name: [.customShort("R"), .customLong("recipients-file")], help: "A file of age1... keys, one a line, # comments.")
+        var recipientsFile: String?
+
+        @OptionGroup var location: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+        @OptionGroup var scopeOptions: ScopeOptions
+
+        @Option(name: .long, help: "A label for the slot(s).")
+        var label = "recipient"
+
+        func validate() throws {
+            if publicKeys.isEmpty && recipientsFile == nil { throw ValidationError("give an age1... key or -R FILE") }
+        }
+
+        func run() throws {
+            var recipients = try publicKeys.map { try Recipient(parsing: $0) }
+            if let recipientsFile {
+                let text = String(decoding: try FileInput.readBytes(recipientsFile, limit: 1 << 20), as: UTF8.self)
+                do {
+                    recipients += try IdentityFile.parseRecipients(text, path: recipientsFile)
+                } catch let error as IdentityError {
+                    throw Failure(error)
+                }
+            }
+            let slots = try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
+                try recipients.map { try vault.addRecipientSlot($0.publicKey, label: label, scope: scopeOptions.scope) }
+            }
+            Terminal.output(slots.map { $0.idText + "\n" }.joined())
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a key slot and re-key the vault (the last slot cannot be removed).",
+            discussion: """
+                Re-keying means the removed party's copy of the master key opens nothing written from now \
+                on. It cannot undo the past: every copy of the old file (git history included) still opens \
+                with that party's key, so the entries it could read are listed: change them at their source.
+                """)
+
+        @Argument(help: "The slot id (from `coffer slots list`).")
+        var id: String
+
+        @OptionGroup var location: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        @Flag(name: .long, help: "Do not re-key (the removed party may have kept the master key: not recommended).")
+        var noRekey = false
+
+        func run() throws {
+            let slotID = try SlotArgument.parse(id)
+            if noRekey { Terminal.warn("--no-rekey: whoever held this slot may still hold the master key and read future changes") }
+            let exposed = try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
+                try vault.removeSlot(slotID, rekey: !noRekey)
+            }
+            var report = "removed slot \(Slot.idText(slotID))\(noRekey ? "" : "; vault re-keyed")\n"
+            if !exposed.isEmpty {
+                report += "the removed party could read these \(exposed.count) secrets in older copies; change them at their source:\n"
+                report += exposed.map { "  \($0.scope)/\($0.name)\n" }.joined()
+            }
+            Terminal.output(report)
+        }
+    }
+}

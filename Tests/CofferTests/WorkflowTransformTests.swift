@@ -1,0 +1,121 @@
+import Testing
+@testable import Coffer
+
+@Suite struct WorkflowTransformTests {
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Suite struct EnvironmentNames {
+        @Test(arguments: [
+            ("pg.user", "PG_USER"), ("db1.host", "DB1_HOST"), ("api-key", "API_KEY"),
+            ("Mixed.Case_9", "MIXED_CASE_9"), ("1password", "_1PASSWORD"), ("a b/c", "A_B_C"),
+            ("caf\u{E9}", "CAF_"), ("", "_"),
+        ])
+        func mapsSecretNames(name: String, expected: String) {
+            #expect(EnvironmentName.variableName(for: name) == expected)
+        }
+
+        @Test func prependsPrefixAsGiven() {
+            #expect(EnvironmentName.variableName(for: "pg.user", prefix: "APP_") == "APP_PG_USER")
+            #expect(EnvironmentName.variableName(for: "1x", prefix: "app_") == "app__1X")
+        }
+
+        @Test func validatesPrefixes() throws {
+            for prefix in ["", "APP_", "_", "app1_", "X"] {
+                try EnvironmentName.validatePrefix(prefix)
+            }
+            for prefix in ["1A", "A-B", "A B", "caf\u{E9}_", "A="] {
+                #expect(throws: CofferError.self) { try EnvironmentName.validatePrefix(prefix) }
+            }
+        }
+
+        @Test func environmentKeepsInputOrder() throws {
+            let environment = try EnvironmentName.environment(
+                for: [("z.last", bytes("1")), ("a.first", bytes("2"))], prefix: "P_")
+            #expect(environment.map(\.variable) == ["P_Z_LAST", "P_A_FIRST"])
+            #expect(environment.map(\.value) == [bytes("1"), bytes("2")])
+        }
+
+        @Test func clashNamesBothSecretsButNoValue() {
+            do {
+                _ = try EnvironmentName.environment(
+                    for: [("db.url", bytes("first-value")), ("other", bytes("x")), ("db-url", bytes("second-value"))],
+                    prefix: "")
+                Issue.record("expected a conflict")
+            } catch let CofferError.conflict(message) {
+                #expect(message.contains("db.url") && message.contains("db-url") && message.contains("DB_URL"))
+                #expect(!message.contains("first-value") && !message.contains("second-value"))
+            } catch {
+                Issue.record("unexpected error \(error)")
+            }
+        }
+
+        @Test func environmentRejectsBadPrefix() {
+            #expect(throws: CofferError.self) {
+                try EnvironmentName.environment(for: [("a", bytes("v"))], prefix: "9")
+            }
+        }
+    }
+
+    @Suite struct Templates {
+        private let secrets = ["A": bytes("alpha"), "db.pass": bytes("p@ss\n{{ secret('A') }}"), "B": [0, 255, 10]]
+
+        private func render(_ template: String) throws -> [UInt8] {
+            try TemplateRenderer.render(bytes(template), path: "t.tpl") { secrets[$0] }
+        }
+
+        @Test(arguments: [
+            "{{ secret('A') }}", "{{secret(\"A\")}}", "{{  secret( 'A' )  }}", "{{\tsecret\t(\t\"A\"\t)\t}}",
+            "{{secret ('A')}}",
+        ])
+        func replacesReferenceVariants(template: String) throws {
+            #expect(try render("x=" + template + ";") == bytes("x=alpha;"))
+        }
+
+        @Test func insertsValueBytesVerbatimAndOnce() throws {
+            let out = try render("[{{ secret('db.pass') }}][{{ secret('B') }}]")
+            #expect(out == bytes("[p@ss\n{{ secret('A') }}][") + [0, 255, 10] + bytes("]"))
+        }
+
+        @Test(arguments: [
+            "{{ other }}", "{{ secret(A) }}", "{{ secret('A\") }}", "{ secret('A') }", "{{ secret('A') | upper }}",
+            "{{ SECRET('A') }}", "{{ secret('A')", "{{ secret('A'\n) }}", "{{ secrets('A') }}", "{{ secret('A') } }",
+            "{{ vars.secret }}", "{{", "}}", "",
+        ])
+        func leavesOtherBytesUntouched(template: String) throws {
+            let text = "a\n\(template)\tz {{ x }}"
+            #expect(try render(text) == bytes(text))
+        }
+
+        @Test func mixesReferencesAndOtherExpressions() throws {
+            let out = try render("{{{ secret('A') }}} {{ inputs.x }}{{secret('A')}}\r\n{{ secret('B') }}")
+            #expect(out == bytes("{alpha} {{ inputs.x }}alpha\r\n") + [0, 255, 10])
+        }
+
+        @Test func unknownNameReportsPathAndLine() {
+            #expect(throws: CofferError.malformedInput(path: "t.tpl", line: 3, reason: "unknown secret NOPE")) {
+                try render("{{ secret('A') }}\n{{ other }}\nkey: {{ secret(\"NOPE\") }}\n{{ secret('ALSO_MISSING') }}")
+            }
+        }
+
+        @Test func looksUpEachNameOnceAndPropagatesErrors() throws {
+            var calls: [String] = []
+            let out = try TemplateRenderer.render(bytes("{{ secret('A') }}{{ secret('A') }}"), path: "p") { name in
+                calls.append(name)
+                return bytes("v")
+            }
+            #expect(out == bytes("vv") && calls == ["A"])
+            #expect(throws: CofferError.keyUnavailable("scope")) {
+                try TemplateRenderer.render(bytes("{{ secret('A') }}"), path: "p") { _ in
+                    throw CofferError.keyUnavailable("scope")
+                }
+            }
+        }
+
+        @Test func listsReferencedNamesOnceInOrder() {
+            let template = bytes(
+                "{{ secret('b') }} {{ secret(\"a\") }} {{ other('c') }} {{secret('b')}} {{ secret('c') }}")
+            #expect(TemplateRenderer.referencedNames(in: template) == ["b", "a", "c"])
+            #expect(TemplateRenderer.referencedNames(in: []) == [])
+        }
+    }
+}
