@@ -110,7 +110,10 @@ enum FileSystem {
 
     /// Writes `bytes` to a new temporary file beside `path` (fsynced, mode `mode`), lets `check`
     /// read it back, renames it over `path` and fsyncs the folder. On any failure the old file stays.
-    static func atomicReplace(_ path: String, with bytes: [UInt8], mode: mode_t, check: ([UInt8]) throws -> Void) throws {
+    /// `durable: false` skips the fsyncs, for files on a RAM-backed runtime folder (sessions).
+    static func atomicReplace(
+        _ path: String, with bytes: [UInt8], mode: mode_t, durable: Bool = true, check: ([UInt8]) throws -> Void
+    ) throws {
         let directory = directory(of: path)
         let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...35), radix: 36) }.joined()
         let temporary = directory + "/" + temporaryPrefix(for: path) + suffix
@@ -123,14 +126,14 @@ enum FileSystem {
             guard fchmod(fd, mode) == 0 else { throw ioError(temporary) }
             try writeAll(fd, bytes, path: temporary)
             CrashPoint.reach(.written)
-            guard retrying({ fsync(fd) }) == 0 else { throw ioError(temporary) }
+            guard !durable || retrying({ fsync(fd) }) == 0 else { throw ioError(temporary) }
             CrashPoint.reach(.synced)
         }
         try check(try read(temporary, limit: bytes.count))
         guard rename(temporary, path) == 0 else { throw ioError(path) }
         renamed = true
         CrashPoint.reach(.renamed)
-        try fsyncDirectory(directory)
+        if durable { try fsyncDirectory(directory) }
         CrashPoint.reach(.directorySynced)
     }
 }

@@ -24,6 +24,7 @@ struct CofferCommand: ParsableCommand {
         subcommands: [
             Init.self, SetSecret.self, Get.self, List.self, Delete.self, Import.self, Generate.self,
             Inspect.self, Verify.self, Passwd.self, Slots.self, Keygen.self, Rotate.self,
+            Unlock.self, Lock.self, Status.self,
         ]
     )
 

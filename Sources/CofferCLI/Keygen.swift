@@ -29,10 +29,13 @@ extension CofferCommand {
         var publicOf: String?
 
         @OptionGroup var kdf: KDFOptions
+        @OptionGroup var unlock: UnlockOptions
 
         func run() throws {
             if let publicOf {
-                let identities = try UnlockOptions.loadIdentities(publicOf)
+                let identities = try UnlockOptions.loadIdentities(publicOf) {
+                    try unlock.passphrase(prompt: "Passphrase for identity \(publicOf): ")
+                }
                 Terminal.output(identities.map { $0.recipient.text + "\n" }.joined())
                 return
             }

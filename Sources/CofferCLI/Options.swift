@@ -93,11 +93,24 @@ struct UnlockOptions: ParsableArguments {
             || ProcessInfoLite.environment["COFFER_IDENTITY_FILE"] != nil
     }
 
-    /// Unlocks `vault` from the first available source; never blocks without a terminal.
+    /// Unlocks `vault` from the first available source: a valid session, an identity, a passphrase
+    /// file or descriptor, the terminal. Never blocks without a terminal.
     func unlock(_ vault: Vault) throws {
+        try unlock(vault, allowSession: true)
+    }
+
+    func unlock(_ vault: Vault, allowSession: Bool) throws {
         let environment = ProcessInfoLite.environment
+        if allowSession, let token = environment[SessionStore.environmentVariable], !token.isEmpty {
+            do {
+                try Sessions.store.resume(vault, token: token, now: Sessions.now())
+                return
+            } catch let rejection as SessionStore.Rejection {
+                if rejection != .none { Terminal.warn("session \(rejection.explanation); unlocking without it") }
+            }
+        }
         if let identityPath = identity ?? environment["COFFER_IDENTITY_FILE"] {
-            let identities = try Self.loadIdentities(identityPath)
+            let identities = try Self.loadIdentities(identityPath) { try passphrase(prompt: "Passphrase for identity \(identityPath): ") }
             try vault.unlock(identities: identities.map(\.secretKey))
             return
         }
@@ -129,22 +142,19 @@ struct UnlockOptions: ParsableArguments {
         return Terminal.droppingFinalNewline(try Terminal.readSecret(fd: fd, limit: 4096, what: path))
     }
 
-    static func loadIdentities(_ path: String) throws -> [Identity] {
+    /// The identities in an age identity file; `passphrase` is asked only for a protected file.
+    static func loadIdentities(_ path: String, passphrase: () throws -> SecureBytes) throws -> [Identity] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw Failure(errno == ENOENT ? .notFound : .io, "\(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         let contents = try Terminal.readSecret(fd: fd, limit: 1 << 20, what: path)
-        let bytes = contents.withUnsafeBytes { Array($0) }
         do {
             do {
-                return try IdentityFile.parse(bytes, path: path, passphrase: nil)
+                return try IdentityFile.parse(contents, path: path, passphrase: nil)
             } catch IdentityError.passphraseRequired {
-                guard let passphrase = try Terminal.prompt("Passphrase for identity \(path): ") else {
-                    throw Failure(.authentication, "\(path) is passphrase-protected and there is no terminal to ask on")
-                }
-                return try IdentityFile.parse(bytes, path: path, passphrase: passphrase)
+                return try IdentityFile.parse(contents, path: path, passphrase: try passphrase())
             }
         } catch let error as IdentityError {
             throw Failure(error)
@@ -166,10 +176,22 @@ struct UnlockOptions: ParsableArguments {
     }
 }
 
+extension SessionStore.Rejection {
+    var explanation: String {
+        switch self {
+        case .none: "not found"
+        case .expired: "expired and was ended"
+        case .tampered: "file failed verification and was removed"
+        case .foreign: "was made for another vault or key and was removed"
+        case .malformedToken: "token in $COFFER_SESSION is malformed"
+        }
+    }
+}
+
 extension Failure {
     init(_ error: IdentityError) {
         switch error {
-        case let .malformed(path, line, reason): self.init(.usage, "\(path):\(line): \(reason)")
+        case .malformed: self.init(.usage, error.description)
         case let .passphraseRequired(path): self.init(.authentication, "\(path) is passphrase-protected")
         case let .wrongPassphrase(path): self.init(.authentication, "wrong passphrase for identity \(path)")
         case let .noIdentity(path): self.init(.usage, "\(path) holds no identity")

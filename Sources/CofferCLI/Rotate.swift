@@ -13,6 +13,8 @@ extension CofferCommand {
         func run() throws {
             let key = try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
                 try vault.rotate()
+                try vault.save()
+                Sessions.refresh(after: vault)
                 return vault.verificationKey
             }
             Terminal.writeAll(2, Array("coffer: rotated; new verification key \(Formatting.hex(key))\n".utf8))

@@ -153,7 +153,10 @@ extension CofferCommand.Slots {
             let slotID = try SlotArgument.parse(id)
             if noRekey { Terminal.warn("--no-rekey: whoever held this slot may still hold the master key and read future changes") }
             let exposed = try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
-                try vault.removeSlot(slotID, rekey: !noRekey)
+                let exposed = try vault.removeSlot(slotID, rekey: !noRekey)
+                try vault.save()
+                Sessions.refresh(after: vault)
+                return exposed
             }
             var report = "removed slot \(Slot.idText(slotID))\(noRekey ? "" : "; vault re-keyed")\n"
             if !exposed.isEmpty {

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Coffer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension CofferCommand {
+    struct Unlock: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Unlock a vault once; later commands in this shell need no passphrase.",
+            discussion: """
+                Use as: eval "$(coffer unlock)"   (bash, zsh), or coffer unlock --shell fish | source. \
+                The token goes in $COFFER_SESSION; the master key, sealed under it, in a file under \
+                $XDG_RUNTIME_DIR/coffer/. Neither alone reveals the key. Defaults: 12 hours at most (a \
+                working day), ended after 15 minutes unused (a walk away from the desk); see Specs/sessions.md.
+                """)
+
+        enum Shell: String, ExpressibleByArgument, CaseIterable { case bash, zsh, fish }
+
+        @OptionGroup var location: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        @Option(name: .long, help: "Absolute lifetime, e.g. 12h, 30m, 1d (default 12h).")
+        var ttl = SessionDuration(seconds: 12 * 3600)
+
+        @Option(name: .long, help: "End the session after this long unused (default 15m).")
+        var idle = SessionDuration(seconds: 15 * 60)
+
+        @Option(name: .long, help: "Output for this shell: bash, zsh or fish (default bash/zsh syntax).")
+        var shell = Shell.bash
+
+        @Flag(name: .long, help: "Print the token alone.")
+        var raw = false
+
+        func run() throws {
+            let vault = try Vault.open(at: try location.resolvedPath())
+            try unlock.unlock(vault, allowSession: false)
+            let existing = ProcessInfoLite.environment[SessionStore.environmentVariable]
+            let token = existing.flatMap { SessionStore.isToken($0) ? $0 : nil }
+                ?? SessionStore.newToken().withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+            try Sessions.store.start(vault: vault, token: token, ttl: ttl.seconds, idle: idle.seconds, now: Sessions.now())
+            switch (raw, shell) {
+            case (true, _): Terminal.output(token + "\n")
+            case (false, .fish): Terminal.output("set -gx \(SessionStore.environmentVariable) \(token);\n")
+            case (false, _): Terminal.output("export \(SessionStore.environmentVariable)=\(token);\n")
+            }
+            Terminal.writeAll(2, Array("coffer: session open for \(vault.path) (\(ttl) at most, \(idle) idle)\n".utf8))
+        }
+    }
+
+    struct Lock: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End this vault's session (--all: every session).")
+
+        @OptionGroup var location: VaultOptions
+
+        @Flag(name: .long, help: "End every session of this user.")
+        var all = false
+
+        func run() throws {
+            if all {
+                let count = Sessions.store.endAll()
+                Terminal.writeAll(2, Array("coffer: ended \(count) session(s)\n".utf8))
+                return
+            }
+            let vault = try Vault.open(at: try location.resolvedPath())
+            let ended = Sessions.store.end(vaultID: vault.vaultID)
+            Terminal.writeAll(2, Array("coffer: \(ended ? "session ended" : "no session was open") for \(vault.path)\n".utf8))
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the vault used and whether a session is open, with its time left.")
+
+        @OptionGroup var location: VaultOptions
+
+        func run() throws {
+            let path = try location.resolvedPath()
+            let vault = try Vault.open(at: path)
+            var rows = [["vault", path], ["vault id", Formatting.hex(vault.vaultID)], ["entries", String(vault.file.entries.count)]]
+            let now = Sessions.now()
+            if let state = Sessions.store.peek(vaultID: vault.vaultID), state.deadline > now, state.verificationKey == vault.verificationKey {
+                let hasToken = ProcessInfoLite.environment[SessionStore.environmentVariable] != nil
+                rows.append(["session", "open: \(SessionDuration(seconds: state.expires - now)) left, ends after \(SessionDuration(seconds: state.idleSeconds)) idle (next: \(SessionDuration(seconds: state.deadline - now)))"])
+                rows.append(["token", hasToken ? "in $COFFER_SESSION" : "not in this shell ($COFFER_SESSION unset)"])
+            } else {
+                rows.append(["session", "none"])
+            }
+            Terminal.output(Formatting.table(rows))
+        }
+    }
+}
+
+/// The session store and clock the CLI uses.
+enum Sessions {
+    static let store = SessionStore(folder: SessionStore.defaultFolder(environment: ProcessInfoLite.environment))
+
+    static func now() -> UInt64 { UInt64(time(nil)) }
+
+    /// After a command changed the master key: keep this shell's session in step, end others'.
+    static func refresh(after vault: Vault) {
+        store.refresh(after: vault, token: ProcessInfoLite.environment[SessionStore.environmentVariable], now: now())
+    }
+}
+
+/// A duration written as 90s, 15m, 12h or 1d (a bare number is seconds).
+struct SessionDuration: ExpressibleByArgument, CustomStringConvertible {
+    let seconds: UInt64
+
+    init(seconds: UInt64) { self.seconds = seconds }
+
+    init?(argument: String) {
+        let units: [Character: UInt64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        var text = Substring(argument)
+        var unit: UInt64 = 1
+        if let last = text.last, let factor = units[last] {
+            unit = factor
+            text = text.dropLast()
+        }
+        guard let count = UInt64(text), count > 0, count <= 365 * 86400 / unit else { return nil }
+        seconds = count * unit
+    }
+
+    var description: String {
+        if seconds % 86400 == 0 { return "\(seconds / 86400)d" }
+        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+        if seconds % 60 == 0 { return "\(seconds / 60)m" }
+        return "\(seconds)s"
+    }
+}
