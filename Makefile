@@ -1,8 +1,9 @@
 # Coffer: `make demo` and `make test` are all a newcomer needs (see README.md).
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+COFFER = .build/debug/coffer
 
-.PHONY: deps build test demo
+.PHONY: deps build test demo man completions
 deps: ## Install libsodium-dev (and age, for interop tests) when missing.
 	@pkg-config --exists libsodium && command -v age >/dev/null || { \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev age >/dev/null; }
@@ -12,3 +13,42 @@ build: deps
 
 test: deps
 	$(SWIFT) test
+
+# A real session on a temporary vault, narrated as it runs.
+demo: build
+	@set -e; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; c="$$PWD/$(COFFER)"; cd "$$dir"; \
+	export XDG_RUNTIME_DIR="$$dir/run" XDG_DATA_HOME="$$dir/data"; mkdir -m 700 run; \
+	step() { printf '\n\033[1m$$ %s\033[0m\n' "$$*"; }; \
+	printf 'correct horse battery staple\n' > passphrase.txt; \
+	step "coffer init --kdf interactive --passphrase-file passphrase.txt   # a terminal would ask twice, hidden"; \
+	$$c init --kdf interactive --passphrase-file passphrase.txt; \
+	step "printf 's3cr3t-pg-pa\$$word' | coffer set pg.password --description 'app database'"; \
+	printf 's3cr3t-pg-pa$$word' | $$c set pg.password --description 'app database' --passphrase-file passphrase.txt; \
+	printf '# exported from the old CI\nexport API_TOKEN="tok_123"\nDB_HOST=db.internal\n' > app.env; \
+	step "coffer import app.env"; $$c import app.env --passphrase-file passphrase.txt; \
+	step "coffer generate webhook.secret --length 40"; $$c generate webhook.secret --length 40 --passphrase-file passphrase.txt; \
+	step "coffer set api.key --project shop --domain prod --no-reveal"; echo prod-key | $$c set api.key --project shop --domain prod --no-reveal --passphrase-file passphrase.txt; \
+	step "coffer set db.url --project shop --domain dev"; echo postgres://dev | $$c set db.url --project shop --domain dev --passphrase-file passphrase.txt; \
+	step "coffer list   # no passphrase needed: names and metadata are plaintext, signed"; $$c list; \
+	step "coffer get pg.password"; $$c get pg.password --passphrase-file passphrase.txt; echo; \
+	step "coffer get api.key --project shop --domain prod   # no-reveal: refused, exit 5"; \
+	$$c get api.key --project shop --domain prod --passphrase-file passphrase.txt || echo "(exit $$?)"; \
+	step "coffer delete DB_HOST"; $$c delete DB_HOST --passphrase-file passphrase.txt; \
+	step 'eval "$$(coffer unlock)"   # one Argon2id, then no passphrase for a while'; \
+	eval "$$($$c unlock --passphrase-file passphrase.txt)"; \
+	step "coffer get API_TOKEN   # via the session"; $$c get API_TOKEN; echo; \
+	step "coffer keygen -o ci.key && coffer slots add-recipient AGE1... --project shop --domain prod"; \
+	$$c slots add-recipient "$$($$c keygen -o ci.key)" --project shop --domain prod --label ci; \
+	step "coffer slots list"; $$c slots list; \
+	step "coffer rotate   # fresh master key, every entry re-sealed, every slot re-wrapped"; $$c rotate; \
+	step "coffer inspect"; $$c inspect; \
+	step "coffer verify   # signature only, no key"; env -u COFFER_SESSION $$c verify; \
+	step "coffer verify --identity ci.key   # the CI key opens its scope's entries only"; $$c verify --identity ci.key; \
+	step "coffer lock"; $$c lock; \
+	printf '\nDemo vault was %s/secrets.coffer (removed now).\n' "$$dir"
+
+completions: build ## Shell completions into completions/ (see README).
+	@mkdir -p completions; for s in bash zsh fish; do $(COFFER) --generate-completion-script $$s > completions/coffer.$$s; done; ls completions
+
+man: deps ## The man page, via swift-argument-parser's generate-manual plugin.
+	$(SWIFT) package plugin --allow-writing-to-package-directory generate-manual --product coffer --output-directory man

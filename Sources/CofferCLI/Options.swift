@@ -93,15 +93,17 @@ struct UnlockOptions: ParsableArguments {
             || ProcessInfoLite.environment["COFFER_IDENTITY_FILE"] != nil
     }
 
-    /// Unlocks `vault` from the first available source: a valid session, an identity, a passphrase
-    /// file or descriptor, the terminal. Never blocks without a terminal.
+    /// Unlocks `vault` from the first available source: --identity, --passphrase-file or
+    /// --passphrase-fd; else a valid session; else $COFFER_IDENTITY_FILE or
+    /// $COFFER_PASSPHRASE_FILE; else the terminal. Never blocks without a terminal.
     func unlock(_ vault: Vault) throws {
         try unlock(vault, allowSession: true)
     }
 
     func unlock(_ vault: Vault, allowSession: Bool) throws {
         let environment = ProcessInfoLite.environment
-        if allowSession, let token = environment[SessionStore.environmentVariable], !token.isEmpty {
+        let explicit = identity != nil || passphraseFile != nil || passphraseFD != nil
+        if allowSession, !explicit, let token = environment[SessionStore.environmentVariable], !token.isEmpty {
             do {
                 try Sessions.store.resume(vault, token: token, now: Sessions.now())
                 return
@@ -119,11 +121,14 @@ struct UnlockOptions: ParsableArguments {
 
     /// The current passphrase, from a file, a descriptor or the terminal.
     func passphrase(prompt: String) throws -> SecureBytes {
-        if let path = passphraseFile ?? ProcessInfoLite.environment["COFFER_PASSPHRASE_FILE"] {
+        if let path = passphraseFile {
             return try Self.readPassphraseFile(path)
         }
         if let fd = passphraseFD {
             return Terminal.droppingFinalNewline(try Terminal.readSecret(fd: fd, limit: 4096, what: "passphrase descriptor \(fd)"))
+        }
+        if let path = ProcessInfoLite.environment["COFFER_PASSPHRASE_FILE"] {
+            return try Self.readPassphraseFile(path)
         }
         guard let typed = try Terminal.prompt(prompt) else {
             throw Failure(
@@ -163,7 +168,11 @@ struct UnlockOptions: ParsableArguments {
 
     /// A new passphrase: from `file`, else asked twice on the terminal.
     static func newPassphrase(file: String?) throws -> SecureBytes {
-        if let file { return try readPassphraseFile(file) }
+        if let file {
+            let passphrase = try readPassphraseFile(file)
+            guard passphrase.count > 0 else { throw Failure(.usage, "\(file) is empty: an empty passphrase is not accepted") }
+            return passphrase
+        }
         guard let first = try Terminal.prompt("New passphrase: ") else {
             throw Failure(.authentication, "no terminal to ask for a new passphrase on; use --new-passphrase-file")
         }
