@@ -15,6 +15,7 @@ public struct SessionStore: Sendable {
         case expired
         case tampered
         case foreign
+        case otherVersion
         case malformedToken
     }
 
@@ -162,14 +163,15 @@ public struct SessionStore: Sendable {
         do {
             let (state, masterKey) = try Self.open(bytes, tokenKey: tokenKey, vaultID: vault.vaultID)
             guard now < state.deadline, now >= state.created else { throw Rejection.expired }
-            guard state.verificationKey == vault.verificationKey else { throw Rejection.foreign }
+            // Another version of the vault (a checkout, a pull): keep the session for the version it fits.
+            guard state.verificationKey == vault.verificationKey else { throw Rejection.otherVersion }
             let grant = KeyGrant(masterKey: masterKey)
             try vault.unlock(grant: grant, slot: vault.slots.first { $0.id == state.slotID })
             var touched = state
             touched.lastUsed = now
             try write(touched, masterKey: masterKey, tokenKey: tokenKey)
         } catch let rejection as Rejection {
-            unlink(path)
+            if rejection != .otherVersion { unlink(path) }
             throw rejection
         } catch {
             unlink(path)

@@ -114,7 +114,7 @@ public final class Vault {
     public static func create(
         at path: String, passphrase: SecureBytes, kdf: Argon2id.Parameters, label: String = "passphrase"
     ) throws -> Vault {
-        try create(at: path) { grant, vaultID, now in
+        try create(at: path, label: label) { grant, vaultID, now in
             try SlotWrapping.makePassphraseSlot(
                 passphrase: passphrase, parameters: try checked(kdf), label: label, created: now,
                 grant: grant, vaultID: vaultID, existingIDs: [])
@@ -123,15 +123,17 @@ public final class Vault {
 
     /// Creates a vault at `path` whose first slot belongs to an X25519 recipient (an age public key).
     public static func create(at path: String, recipient publicKey: [UInt8], label: String = "recipient") throws -> Vault {
-        try create(at: path) { grant, vaultID, now in
+        try create(at: path, label: label) { grant, vaultID, now in
             try SlotWrapping.makeSlot(
                 kind: .recipient, publicKey: publicKey, label: label, scope: .global, created: now,
                 grant: grant, vaultID: vaultID, existingIDs: [])
         }
     }
 
-    private static func create(at path: String, firstSlot: (KeyGrant, [UInt8], UInt64) throws -> Slot) throws -> Vault {
-        try validateText(nil, label: "")
+    private static func create(
+        at path: String, label: String, firstSlot: (KeyGrant, [UInt8], UInt64) throws -> Slot
+    ) throws -> Vault {
+        try validateText(nil, label: label)
         let grant = KeyGrant.generate()
         let vaultID = SecureRandom.bytes(VaultFile.vaultIDByteCount)
         let now = UInt64(time(nil))
@@ -373,6 +375,16 @@ public final class Vault {
         signatureOnDisk = next.signature
         sealedSinceSave = []
         hasUnsavedChanges = false
+    }
+
+    /// Writes `content` (a merge result) over the vault file at `path`, sealed and signed with
+    /// `grant`: generation bumped, every entry checked from the written file, atomic.
+    public static func replace(at path: String, with content: VaultFile, grant: KeyGrant) throws {
+        let onDisk = try FileSystem.tail(path, count: VaultFile.signatureByteCount)
+        let vault = Vault(path: path, file: content, signatureOnDisk: onDisk)
+        try vault.unlock(grant: grant)
+        vault.sealedSinceSave = content.entries.map { ($0.scope, $0.name) }
+        try vault.save()
     }
 
     /// Runs a read-modify-write on the vault at `path` with the folder's lock held throughout,

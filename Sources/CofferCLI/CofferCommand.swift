@@ -23,8 +23,8 @@ struct CofferCommand: ParsableCommand {
         version: version,
         subcommands: [
             Init.self, SetSecret.self, Get.self, List.self, Delete.self, Import.self, Generate.self,
-            Inspect.self, Verify.self, Passwd.self, Slots.self, Keygen.self, Rotate.self,
-            Unlock.self, Lock.self, Status.self,
+            Inspect.self, Verify.self, Passwd.self, Slots.self, Keygen.self, Rotate.self, Run.self, Render.self, Export.self,
+            Unlock.self, Lock.self, Status.self, Git.self, Trust.self,
         ]
     )
 

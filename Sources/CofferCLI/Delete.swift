@@ -20,10 +20,9 @@ extension CofferCommand {
 
         func run() throws {
             let scope = scopeOptions.scope
-            let path = try location.resolvedPath()
-            let missing = try Vault.open(at: path).missing(names, in: scope)
+            let missing = try location.open().missing(names, in: scope)
             if let first = missing.first { throw CofferError.entryMissing(name: first, scope: scope.description) }
-            try Vault.modify(at: path, unlock: unlock.unlock) { vault in
+            try location.modify(unlock: unlock) { vault in
                 if let first = vault.missing(names, in: scope).first {
                     throw CofferError.entryMissing(name: first, scope: scope.description)
                 }

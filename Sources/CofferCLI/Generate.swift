@@ -58,7 +58,7 @@ extension CofferCommand {
 
         func run() throws {
             let value = Self.randomText(length: length, alphabet: charset.alphabet)
-            try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
+            try location.modify(unlock: unlock) { vault in
                 try vault.set(name, value: value, in: scopeOptions.scope, overwrite: overwrite, description: description)
             }
             Terminal.writeAll(2, Array("coffer: generated \(name) (\(length) \(charset.rawValue) characters)\n".utf8))

@@ -15,7 +15,7 @@ extension CofferCommand {
         @OptionGroup var unlock: UnlockOptions
 
         func run() throws {
-            let vault = try Vault.open(at: try location.resolvedPath())
+            let vault = try location.open()
             guard let entry = vault.resolve(name, for: scopeOptions.scope) else {
                 throw CofferError.entryMissing(name: name, scope: scopeOptions.scope.description)
             }

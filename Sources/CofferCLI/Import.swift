@@ -43,12 +43,11 @@ extension CofferCommand {
                     throw CofferError.malformedInput(path: path, line: secret.line, reason: reason)
                 }
             }
-            let vaultPath = try location.resolvedPath()
-            let replaced = try Vault.modify(at: vaultPath, unlock: unlock.unlock) { vault in
+            let replaced = try location.modify(unlock: unlock) { vault in
                 let existing = secrets.filter { vault.entry($0.name, in: scope) != nil }
                 if let clash = existing.first, !overwrite {
-                    throw CofferError.malformedInput(
-                        path: path, line: clash.line, reason: "\(clash.name) already exists (\(scope)); use --overwrite to replace it")
+                    throw Failure(
+                        .conflict, "\(path):\(clash.line): \(clash.name) already exists (\(scope)); use --overwrite to replace it")
                 }
                 for secret in secrets {
                     try vault.set(secret.name, value: secret.value, in: scope, overwrite: true)

@@ -12,7 +12,7 @@ extension CofferCommand {
         @OptionGroup var location: VaultOptions
         @OptionGroup var kdf: KDFOptions
 
-        @Option(name: .long, help: "Read the new vault's passphrase from this file.")
+        @Option(name: .long, help: "Read the new vault's passphrase from this file (also $COFFER_PASSPHRASE_FILE).")
         var passphraseFile: String?
 
         @Option(name: .long, help: "Make the first key slot an age recipient (age1...) instead of a passphrase.")
@@ -27,7 +27,7 @@ extension CofferCommand {
                 let parsed = try Recipient(parsing: recipient)
                 _ = try Vault.create(at: path, recipient: parsed.publicKey, label: label ?? "recipient")
             } else {
-                let passphrase = try UnlockOptions.newPassphrase(file: passphraseFile)
+                let passphrase = try UnlockOptions.newPassphrase(file: passphraseFile ?? ProcessInfoLite.environment["COFFER_PASSPHRASE_FILE"])
                 _ = try Vault.create(at: path, passphrase: passphrase, kdf: try kdf.parameters(), label: label ?? "passphrase")
             }
             Terminal.writeAll(2, Array("coffer: created \(path)\n".utf8))

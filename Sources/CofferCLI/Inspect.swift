@@ -11,8 +11,8 @@ extension CofferCommand {
         @OptionGroup var location: VaultOptions
 
         func run() throws {
-            let path = try location.resolvedPath()
-            let vault = try Vault.open(at: path)
+            let vault = try location.open()
+            let path = vault.path
             let file = vault.file
             var rows: [[String]] = [
                 ["vault", path],
@@ -26,6 +26,14 @@ extension CofferCommand {
                 ["slots", String(file.slots.count)],
             ]
             rows += file.slots.map { ["  " + $0.idText, Self.describe($0)] }
+            let branch = GitBranch.current(forFileAt: path)
+            if let record = VaultOptions.trustStore.record(for: vault, branch: branch) {
+                rows.append(["remembered", "generation \(record.generation)\(branch.isEmpty ? "" : " on \(branch)")"])
+            }
+            if let pinned = VaultOptions.trustStore.pinnedKey(for: vault) {
+                rows.append(["pinned key", TrustStore.fingerprint(pinned)])
+            }
+            rows.append(["this file", "generation \(file.generation), key \(TrustStore.fingerprint(file.keyChain.currentKey))"])
             Terminal.output(Formatting.table(rows))
         }
 

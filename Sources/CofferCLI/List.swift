@@ -22,7 +22,7 @@ extension CofferCommand {
         var json = false
 
         func run() throws {
-            let vault = try Vault.open(at: try location.resolvedPath())
+            let vault = try location.open()
             let shown = scopeOptions.isSet ? vault.resolvedEntries(for: scopeOptions.scope) : vault.entries
             var secrets: [[UInt8]?] = Array(repeating: nil, count: shown.count)
             var hidden: [String] = []

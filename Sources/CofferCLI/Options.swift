@@ -17,6 +17,9 @@ struct VaultOptions: ParsableArguments {
     @Flag(name: [.customShort("v"), .long], help: "Say which vault is used, on stderr.")
     var verbose = false
 
+    @Flag(name: .long, help: "Write even though the vault is older than one seen before (a rollback) or a fork.")
+    var allowRollback = false
+
     static let projectVaultName = "secrets.coffer"
 
     /// The vault path by the documented search order.
@@ -192,6 +195,7 @@ extension SessionStore.Rejection {
         case .expired: "expired and was ended"
         case .tampered: "file failed verification and was removed"
         case .foreign: "was made for another vault or key and was removed"
+        case .otherVersion: "belongs to another version of this vault (its master key differs)"
         case .malformedToken: "token in $COFFER_SESSION is malformed"
         }
     }

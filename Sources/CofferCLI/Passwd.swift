@@ -20,7 +20,7 @@ extension CofferCommand {
 
         func run() throws {
             let slotID = try slot.map(SlotArgument.parse)
-            try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
+            try location.modify(unlock: unlock) { vault in
                 guard let target = slotID ?? vault.unlockedSlot?.id, let current = vault.slots.first(where: { $0.id == target }) else {
                     throw Failure(.notFound, slotID == nil ? "name the passphrase slot to change with --slot" : "no key slot \(slot ?? "")")
                 }

@@ -11,7 +11,7 @@ extension CofferCommand {
         @OptionGroup var unlock: UnlockOptions
 
         func run() throws {
-            let key = try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
+            let key = try location.modify(unlock: unlock) { vault in
                 try vault.rotate()
                 try vault.save()
                 Sessions.refresh(after: vault)

@@ -43,8 +43,7 @@ extension CofferCommand {
                 return
             }
             let secret = try readValue()
-            let path = try location.resolvedPath()
-            try Vault.modify(at: path, unlock: unlock.unlock) { vault in
+            try location.modify(unlock: unlock) { vault in
                 try vault.set(
                     name, value: secret, in: scopeOptions.scope, overwrite: overwrite,
                     description: description, noReveal: noReveal ? true : nil)

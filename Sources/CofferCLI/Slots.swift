@@ -45,7 +45,7 @@ extension CofferCommand.Slots {
         var json = false
 
         func run() throws {
-            let vault = try Vault.open(at: try location.resolvedPath())
+            let vault = try location.open()
             if json {
                 let objects = vault.slots.map { slot -> String in
                     var fields = [
@@ -86,7 +86,7 @@ extension CofferCommand.Slots {
 
         func run() throws {
             let parameters = try kdf.parameters()
-            let slot = try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
+            let slot = try location.modify(unlock: unlock) { vault in
                 try vault.addPassphraseSlot(try UnlockOptions.newPassphrase(file: newPassphraseFile), kdf: parameters, label: label)
             }
             Terminal.output(slot.idText + "\n")
@@ -124,7 +124,7 @@ extension CofferCommand.Slots {
                     throw Failure(error)
                 }
             }
-            let slots = try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
+            let slots = try location.modify(unlock: unlock) { vault in
                 try recipients.map { try vault.addRecipientSlot($0.publicKey, label: label, scope: scopeOptions.scope) }
             }
             Terminal.output(slots.map { $0.idText + "\n" }.joined())
@@ -152,7 +152,7 @@ extension CofferCommand.Slots {
         func run() throws {
             let slotID = try SlotArgument.parse(id)
             if noRekey { Terminal.warn("--no-rekey: whoever held this slot may still hold the master key and read future changes") }
-            let exposed = try Vault.modify(at: try location.resolvedPath(), unlock: unlock.unlock) { vault in
+            let exposed = try location.modify(unlock: unlock) { vault in
                 let exposed = try vault.removeSlot(slotID, rekey: !noRekey)
                 try vault.save()
                 Sessions.refresh(after: vault)

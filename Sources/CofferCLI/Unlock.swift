@@ -33,7 +33,7 @@ extension CofferCommand {
         var raw = false
 
         func run() throws {
-            let vault = try Vault.open(at: try location.resolvedPath())
+            let vault = try location.open()
             try unlock.unlock(vault, allowSession: false)
             let existing = ProcessInfoLite.environment[SessionStore.environmentVariable]
             let token = existing.flatMap { SessionStore.isToken($0) ? $0 : nil }
@@ -62,7 +62,7 @@ extension CofferCommand {
                 Terminal.writeAll(2, Array("coffer: ended \(count) session(s)\n".utf8))
                 return
             }
-            let vault = try Vault.open(at: try location.resolvedPath())
+            let vault = try location.open()
             let ended = Sessions.store.end(vaultID: vault.vaultID)
             Terminal.writeAll(2, Array("coffer: \(ended ? "session ended" : "no session was open") for \(vault.path)\n".utf8))
         }
@@ -74,8 +74,8 @@ extension CofferCommand {
         @OptionGroup var location: VaultOptions
 
         func run() throws {
-            let path = try location.resolvedPath()
-            let vault = try Vault.open(at: path)
+            let vault = try location.open()
+            let path = vault.path
             var rows = [["vault", path], ["vault id", Formatting.hex(vault.vaultID)], ["entries", String(vault.file.entries.count)]]
             let now = Sessions.now()
             if let state = Sessions.store.peek(vaultID: vault.vaultID), state.deadline > now, state.verificationKey == vault.verificationKey {

@@ -17,7 +17,7 @@ extension CofferCommand {
         var unlockVault = false
 
         func run() throws {
-            let vault = try Vault.open(at: try location.resolvedPath())
+            let vault = try location.open()
             let count = vault.file.entries.count
             guard unlockVault || unlock.hasKeySource else {
                 Terminal.output("signature ok (generation \(vault.generation), \(count) entries); values not checked: no key given\n")

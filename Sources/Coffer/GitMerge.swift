@@ -1,0 +1,173 @@
+public import CofferCodec
+import CofferCrypto
+public import CofferRotation
+
+/// Three-way merge of vault versions at entry level (Specs/git.md, merge rules).
+public enum GitMerge {
+    /// One version of the vault with the key that opens it (nil for a base nobody unlocked).
+    public struct Side {
+        public let file: VaultFile
+        public let grant: KeyGrant?
+
+        public init(file: VaultFile, grant: KeyGrant?) {
+            self.file = file
+            self.grant = grant
+        }
+    }
+
+    public enum Choice: Sendable { case ours, theirs }
+
+    /// A (scope, name) or slot both sides changed in different ways; `description` names it and
+    /// says which way each side went, never a value.
+    public struct Conflict: Equatable, Sendable, CustomStringConvertible {
+        public let item: String
+        public let ours: String
+        public let theirs: String
+        public var description: String { "\(item): ours \(ours), theirs \(theirs)" }
+    }
+
+    public enum Outcome {
+        case merged(VaultFile, KeyGrant)
+        case conflicts([Conflict])
+    }
+
+    /// Merges `ours` and `theirs` from their common `base` (nil: no common ancestor).
+    /// `resolve` picks a side for conflicting items (all of them, or those it returns non-nil for).
+    public static func merge(
+        base: VaultFile?, ours: Side, theirs: Side, resolve: (String) -> Choice? = { _ in nil }
+    ) throws -> Outcome {
+        guard base.map({ $0.vaultID == ours.file.vaultID }) ?? true, ours.file.vaultID == theirs.file.vaultID else {
+            throw CofferError.conflict("the three versions are not the same vault (different vault ids)")
+        }
+        guard let oursGrant = ours.grant, let theirsGrant = theirs.grant, oursGrant.isFull, theirsGrant.isFull else {
+            throw CofferError.keyUnavailable("merging needs the master key of both sides")
+        }
+        // The result is sealed under the newer key: the side whose chain contains the other's key.
+        let target: Side
+        if ours.file.keyChain.allKeys.contains(theirs.file.keyChain.currentKey) {
+            target = ours
+        } else if theirs.file.keyChain.allKeys.contains(ours.file.keyChain.currentKey) {
+            target = theirs
+        } else {
+            throw CofferError.conflict("both branches re-keyed the vault independently; merge one rotation first and rotate again")
+        }
+        let baseSide = base.map { file in
+            Side(file: file, grant: [ours, theirs].first { $0.file.keyChain.currentKey == file.keyChain.currentKey }?.grant)
+        }
+        let comparer = Comparer()
+        var conflicts: [Conflict] = []
+
+        // Entries, keyed by (scope, name).
+        var keys = Set<EntryKey>()
+        let baseEntries = baseSide.map { index($0.file.entries) } ?? [:]
+        let oursEntries = index(ours.file.entries), theirsEntries = index(theirs.file.entries)
+        keys.formUnion(baseEntries.keys)
+        keys.formUnion(oursEntries.keys)
+        keys.formUnion(theirsEntries.keys)
+        var chosen: [(Entry, Side)] = []
+        for key in keys {
+            let b = baseEntries[key].map { ($0, baseSide!) }
+            let o = oursEntries[key].map { ($0, ours) }, t = theirsEntries[key].map { ($0, theirs) }
+            let pick = try threeWay(
+                base: b, ours: o, theirs: t, same: comparer.sameEntry, item: "entry \(key.scope)/\(key.name)",
+                resolve: resolve, conflicts: &conflicts)
+            if let pick { chosen.append(pick) }
+        }
+
+        // Slots, keyed by id.
+        let baseSlots = Dictionary(uniqueKeysWithValues: (baseSide?.file.slots ?? []).map { ($0.id, ($0, baseSide!)) })
+        let oursSlots = Dictionary(uniqueKeysWithValues: ours.file.slots.map { ($0.id, ($0, ours)) })
+        let theirsSlots = Dictionary(uniqueKeysWithValues: theirs.file.slots.map { ($0.id, ($0, theirs)) })
+        var slots: [(Slot, Side)] = []
+        for id in Set(baseSlots.keys).union(oursSlots.keys).union(theirsSlots.keys) {
+            if let pick = try threeWay(
+                base: baseSlots[id], ours: oursSlots[id], theirs: theirsSlots[id], same: comparer.sameSlot,
+                item: "slot \(Slot.idText(id))", resolve: resolve, conflicts: &conflicts) {
+                slots.append(pick)
+            }
+        }
+        guard conflicts.isEmpty else { return .conflicts(conflicts.sorted { $0.item < $1.item }) }
+        guard !slots.isEmpty else { throw CofferError.conflict("the merge would leave the vault without a key slot") }
+
+        let targetGrant = target.grant!
+        let targetKey = target.file.keyChain.currentKey
+        let cipher = EntryCipher(vaultID: target.file.vaultID, grant: targetGrant)
+        var result = target.file
+        result.generation = max(ours.file.generation, theirs.file.generation)
+        result.entries = try chosen.map { entry, side in
+            guard side.file.keyChain.currentKey != targetKey else { return entry }
+            var resealed = entry
+            var value = try EntryCipher(vaultID: side.file.vaultID, grant: side.grant!).open(entry)
+            resealed.sealedValue = try cipher.seal(value, name: entry.name, scope: entry.scope)[...]
+            _ = value.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+            return resealed
+        }.sorted(by: Entry.precedes)
+        result.slots = try slots.map { slot, side in
+            guard side.file.keyChain.currentKey != targetKey else { return slot }
+            var rewrapped = slot
+            rewrapped.wrapped = try SlotWrapping.wrap(
+                grant: targetGrant, vaultID: result.vaultID, slotID: slot.id, scope: slot.scope, publicKey: slot.publicKey)
+            return rewrapped
+        }.sorted { $0.id < $1.id }
+        return .merged(result, targetGrant)
+    }
+
+    struct EntryKey: Hashable {
+        let scope: Scope
+        let name: String
+    }
+
+    private static func index(_ entries: [Entry]) -> [EntryKey: Entry] {
+        Dictionary(uniqueKeysWithValues: entries.map { (EntryKey(scope: $0.scope, name: $0.name), $0) })
+    }
+
+    /// The rules for one item: one side changed → that side; both the same → it; deleted on one
+    /// side and unchanged on the other → deleted; anything else → a conflict (or `resolve`'s pick).
+    private static func threeWay<Item>(
+        base: (Item, Side)?, ours: (Item, Side)?, theirs: (Item, Side)?,
+        same: ((Item, Side)?, (Item, Side)?) throws -> Bool, item: String, resolve: (String) -> Choice?,
+        conflicts: inout [Conflict]
+    ) throws -> (Item, Side)? {
+        let oursChanged = try !same(base, ours), theirsChanged = try !same(base, theirs)
+        if !oursChanged { return theirs }
+        if !theirsChanged { return ours }
+        if try same(ours, theirs) { return ours }
+        switch resolve(item) {
+        case .ours: return ours
+        case .theirs: return theirs
+        case nil:
+            conflicts.append(Conflict(item: item, ours: change(base, ours), theirs: change(base, theirs)))
+            return nil
+        }
+    }
+
+    private static func change<Item>(_ base: (Item, Side)?, _ side: (Item, Side)?) -> String {
+        switch (base == nil, side == nil) {
+        case (true, false): "added"
+        case (false, true): "deleted"
+        default: "changed"
+        }
+    }
+
+    /// Equality across versions: byte-equal under one key; under different keys (a rotation on
+    /// one side) the metadata and the opened values must match.
+    final class Comparer {
+        func sameEntry(_ a: (Entry, Side)?, _ b: (Entry, Side)?) throws -> Bool {
+            guard let (x, xSide) = a, let (y, ySide) = b else { return a == nil && b == nil }
+            guard x.name == y.name, x.scope == y.scope, x.created == y.created, x.updated == y.updated,
+                  x.flags == y.flags, x.description == y.description else { return false }
+            if xSide.file.keyChain.currentKey == ySide.file.keyChain.currentKey { return x.sealedValue == y.sealedValue }
+            guard let xGrant = xSide.grant, let yGrant = ySide.grant else { return false }
+            let xValue = try EntryCipher(vaultID: xSide.file.vaultID, grant: xGrant).open(x)
+            let yValue = try EntryCipher(vaultID: ySide.file.vaultID, grant: yGrant).open(y)
+            return ConstantTime.equals(xValue, yValue)
+        }
+
+        func sameSlot(_ a: (Slot, Side)?, _ b: (Slot, Side)?) throws -> Bool {
+            guard let (x, xSide) = a, let (y, ySide) = b else { return a == nil && b == nil }
+            let sameKey = xSide.file.keyChain.currentKey == ySide.file.keyChain.currentKey
+            return x.kind == y.kind && x.label == y.label && x.created == y.created && x.scope == y.scope
+                && x.publicKey == y.publicKey && (!sameKey || x.wrapped == y.wrapped)
+        }
+    }
+}

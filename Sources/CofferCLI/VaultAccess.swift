@@ -1,0 +1,40 @@
+import Coffer
+
+/// Every command opens vaults here, so rollback, fork and forgery checks (Specs/git.md) apply to all.
+extension VaultOptions {
+    static let trustStore = TrustStore(path: TrustStore.defaultPath(environment: ProcessInfoLite.environment))
+
+    /// Opens the vault for reading: refuses forged or substituted vaults, warns on rollbacks and forks.
+    func open() throws -> Vault {
+        let path = try resolvedPath()
+        let vault = try Vault.open(at: path)
+        let branch = GitBranch.current(forFileAt: path)
+        let findings = Self.trustStore.findings(for: vault, at: path, branch: branch)
+        if let blocking = findings.first(where: \.blocksReads) { throw Failure(.corrupted, blocking.message) }
+        for finding in findings { Terminal.warn(finding.message) }
+        if findings.isEmpty { try? Self.trustStore.remember(vault, at: path, branch: branch) }
+        return vault
+    }
+
+    /// A locked read-modify-write; refuses rollbacks and forks unless --allow-rollback.
+    func modify<R>(unlock: UnlockOptions, _ body: (Vault) throws -> R) throws -> R {
+        let path = try resolvedPath()
+        let branch = GitBranch.current(forFileAt: path)
+        return try Vault.modify(at: path, unlock: { vault in
+            try checkForWriting(vault, at: path, branch: branch)
+            try unlock.unlock(vault)
+        }) { vault in
+            try checkForWriting(vault, at: path, branch: branch)
+            let result = try body(vault)
+            if vault.hasUnsavedChanges { try vault.save() }
+            try? Self.trustStore.remember(vault, at: path, branch: branch)
+            return result
+        }
+    }
+
+    private func checkForWriting(_ vault: Vault, at path: String, branch: String) throws {
+        for finding in Self.trustStore.findings(for: vault, at: path, branch: branch) where finding.blocksReads || !allowRollback {
+            throw Failure(.corrupted, finding.message + (finding.blocksReads ? "" : "; writing refused (--allow-rollback to proceed)"))
+        }
+    }
+}
