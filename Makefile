@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COFFER = .build/debug/coffer
 
-.PHONY: deps build test demo man completions
+.PHONY: deps build test demo man completions fuzz
 deps: ## Install libsodium-dev (and age, for interop tests) when missing.
 	@pkg-config --exists libsodium && command -v age >/dev/null || { \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev age >/dev/null; }
@@ -13,6 +13,24 @@ build: deps
 
 test: deps
 	$(SWIFT) test
+	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60; fi
+
+# libFuzzer over the codec and the whole open path, FUZZ_SECONDS each (CI: a 60-second smoke).
+FUZZ_SECONDS ?= 600
+FUZZ_BUILD = .build-fuzz
+fuzz: build
+	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -c release --sanitize=fuzzer --sanitize=address
+	@set -e; corpus=$$(mktemp -d); trap 'rm -rf "$$corpus"' EXIT; mkdir -p "$$corpus/seeds" fuzz-out; \
+	cp Specs/test-vectors/*.coffer "$$corpus/seeds/"; printf 'fuzz\n' > "$$corpus/pw"; \
+	$(COFFER) init --vault "$$corpus/seeds/made.coffer" --kdf-ops 1 --kdf-memory 8 --passphrase-file "$$corpus/pw" 2>/dev/null; \
+	printf 'A=1\nexport B="two"\n' > "$$corpus/x.env"; \
+	$(COFFER) import "$$corpus/x.env" --vault "$$corpus/seeds/made.coffer" --project p --passphrase-file "$$corpus/pw" 2>/dev/null; \
+	for target in FuzzCodec FuzzOpen; do \
+	  mkdir -p "fuzz-out/$$target"; \
+	  $(FUZZ_BUILD)/release/$$target "fuzz-out/$$target" "$$corpus/seeds" -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=2048 -malloc_limit_mb=512 -artifact_prefix="fuzz-out/$$target-" -print_final_stats=1 2>&1 \
+	    | grep -E "^(#[0-9]+.*(DONE|pulse)|stat::number_of_executed_units|stat::average_exec_per_sec|.*ERROR|.*crash)" | tail -4; \
+	done
 
 # A real session on a temporary vault, narrated as it runs.
 demo: build
