@@ -4,9 +4,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COFFER = .build/debug/coffer
 
 .PHONY: deps build test demo man completions fuzz
-deps: ## Install libsodium-dev (and age, for interop tests) when missing.
-	@pkg-config --exists libsodium && command -v age >/dev/null || { \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev age >/dev/null; }
+deps: ## Install libsodium-dev, and age and time for the tests, when missing.
+	@pkg-config --exists libsodium && command -v age >/dev/null && [ -x /usr/bin/time ] || { \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev age time >/dev/null; }
 
 build: deps
 	$(SWIFT) build

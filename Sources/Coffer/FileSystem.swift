@@ -125,15 +125,16 @@ enum FileSystem {
             defer { close(fd) }
             guard fchmod(fd, mode) == 0 else { throw ioError(temporary) }
             try writeAll(fd, bytes, path: temporary)
-            CrashPoint.reach(.written)
+            if durable { CrashPoint.reach(.written) }
             guard !durable || retrying({ fsync(fd) }) == 0 else { throw ioError(temporary) }
-            CrashPoint.reach(.synced)
+            if durable { CrashPoint.reach(.synced) }
         }
         try check(try read(temporary, limit: bytes.count))
         guard rename(temporary, path) == 0 else { throw ioError(path) }
         renamed = true
+        guard durable else { return }
         CrashPoint.reach(.renamed)
-        if durable { try fsyncDirectory(directory) }
+        try fsyncDirectory(directory)
         CrashPoint.reach(.directorySynced)
     }
 }
@@ -160,8 +161,9 @@ final class FolderLock {
     }
 }
 
-/// Test-only fault injection: with `COFFER_TEST_CRASH_AT=<step>` in the environment, a save kills
-/// its own process (SIGKILL) at that step, as a power cut or `kill -9` would.
+/// Test-only fault injection: with `COFFER_TEST_CRASH_AT=<step>` in the environment, a durable save
+/// (a vault, the trust store) kills its own process (SIGKILL) at that step, as a power cut or
+/// `kill -9` would.
 enum CrashPoint: String {
     case written, synced, renamed, directorySynced = "dir-synced"
 

@@ -171,6 +171,7 @@ public struct TrustStore: Sendable {
         }
         let lock = try FolderLock(forVaultAt: path)
         defer { withExtendedLifetime(lock) {} }
+        FileSystem.removeStaleTemporaries(for: path)
         var state = load()
         change(&state)
         var text = ""

@@ -96,6 +96,12 @@ enum Sessions {
 
     static func now() -> UInt64 { UInt64(time(nil)) }
 
+    /// Unlocks `vault` with this shell's session if there is a valid one; false otherwise.
+    static func resumeQuietly(_ vault: Vault) -> Bool {
+        guard let token = ProcessInfoLite.environment[SessionStore.environmentVariable], !token.isEmpty else { return false }
+        return (try? store.resume(vault, token: token, now: now())) != nil
+    }
+
     /// After a command changed the master key: keep this shell's session in step, end others'.
     static func refresh(after vault: Vault) {
         store.refresh(after: vault, token: ProcessInfoLite.environment[SessionStore.environmentVariable], now: now())

@@ -20,10 +20,8 @@ extension VaultOptions {
     func modify<R>(unlock: UnlockOptions, _ body: (Vault) throws -> R) throws -> R {
         let path = try resolvedPath()
         let branch = GitBranch.current(forFileAt: path)
-        return try Vault.modify(at: path, unlock: { vault in
-            try checkForWriting(vault, at: path, branch: branch)
-            try unlock.unlock(vault)
-        }) { vault in
+        // Checked under the lock only: before it, another writer may legitimately be ahead.
+        return try Vault.modify(at: path, unlock: unlock.unlock) { vault in
             try checkForWriting(vault, at: path, branch: branch)
             let result = try body(vault)
             if vault.hasUnsavedChanges { try vault.save() }

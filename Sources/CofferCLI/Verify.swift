@@ -19,11 +19,12 @@ extension CofferCommand {
         func run() throws {
             let vault = try location.open()
             let count = vault.file.entries.count
-            guard unlockVault || unlock.hasKeySource else {
+            if unlockVault || unlock.hasKeySource {
+                try unlock.unlock(vault)
+            } else if !Sessions.resumeQuietly(vault) {
                 Terminal.output("signature ok (generation \(vault.generation), \(count) entries); values not checked: no key given\n")
                 return
             }
-            try unlock.unlock(vault)
             var opened = 0
             for entry in vault.entries where vault.keyGrant?.canOpen(entry.scope) == true {
                 _ = try vault.value(for: entry.name, in: entry.scope)

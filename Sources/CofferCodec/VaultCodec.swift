@@ -20,6 +20,9 @@ public enum VaultDecoder {
 
         reader.part = "key chain"
         let keyChain = try decodeKeyChain(&reader)
+        if let last = keyChain.links.last, last.generation > generation {
+            throw CodecError.malformed(part: "key chain", reason: "a link is newer than the file")
+        }
         reader.part = "header"
         try reader.skipExtensions()
 
