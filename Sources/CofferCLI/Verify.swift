@@ -13,7 +13,7 @@ extension CofferCommand {
         @OptionGroup var location: VaultOptions
         @OptionGroup var unlock: UnlockOptions
 
-        @Flag(name: .long, help: "Ask for the passphrase on the terminal and open every entry.")
+        @Flag(name: [.customLong("unlock"), .customLong("unlock-vault")], help: "Ask for the passphrase on the terminal and open every entry.")
         var unlockVault = false
 
         func run() throws {
