@@ -120,14 +120,14 @@ extension CofferCommand.Git {
 
     /// Keys for a driver that runs without a terminal: a session, an identity, or a passphrase file.
     static func unlockWithoutPrompt(_ vault: Vault) throws {
+        if Sessions.resumeQuietly(vault) { return }
         let environment = ProcessInfoLite.environment
-        guard environment[SessionStore.environmentVariable] != nil || environment["COFFER_IDENTITY_FILE"] != nil
-            || environment["COFFER_PASSPHRASE_FILE"] != nil else {
+        guard environment["COFFER_IDENTITY_FILE"] != nil || environment["COFFER_PASSPHRASE_FILE"] != nil else {
             throw Failure(
                 .authentication,
                 "merging vaults needs a key: run eval \"$(coffer unlock)\" in this shell, or set COFFER_IDENTITY_FILE, then merge again")
         }
-        try UnlockOptions.parse([]).unlock(vault)
+        try UnlockOptions.parse([]).unlock(vault, allowSession: false)
     }
 
     /// Unlocks both sides, once when they share a master key.

@@ -1,0 +1,410 @@
+import Coffer
+import CofferCodec
+import CofferCrypto
+import CofferRotation
+import Foundation
+import Testing
+
+/// Versions of one vault as git holds them: each a copy of another, changed through the Vault
+/// API and saved, all in one temporary folder. Timestamps are fixed, so two versions differ only
+/// by what a test changed (and by fresh nonces).
+private final class Versions {
+    static let now: UInt64 = 1_700_000_000
+    let folder: TemporaryDirectory
+    private var count = 0
+
+    init() throws {
+        folder = try TemporaryDirectory()
+    }
+
+    private func nextPath() -> String {
+        count += 1
+        return folder.file("v\(count).coffer")
+    }
+
+    /// A new vault (passphrase `testPassphrase`) holding `entries` (name, scope, value).
+    func base(_ entries: [(String, Scope, String)] = []) throws -> Vault {
+        let vault = try Vault.create(at: nextPath(), passphrase: secure(testPassphrase), kdf: testKDF)
+        vault.clock = { Versions.now }
+        for (name, scope, value) in entries { try vault.set(name, value: Array(value.utf8), in: scope) }
+        try vault.save()
+        return vault
+    }
+
+    /// A copy of `vault` at a new path, unlocked with its key, changed by `change` and saved.
+    func derive(_ vault: Vault, _ change: (Vault) throws -> Void = { _ in }) throws -> Vault {
+        let path = nextPath()
+        try writeBytes(try readBytes(vault.path), to: path)
+        let copy = try Vault.open(at: path)
+        try copy.unlock(grant: vault.keyGrant!, slot: vault.unlockedSlot)
+        copy.clock = { Versions.now }
+        try change(copy)
+        if copy.hasUnsavedChanges { try copy.save() }
+        return copy
+    }
+
+    /// `GitMerge.merge` over the three versions, each with the key it was written with.
+    func merge(
+        _ base: Vault?, _ ours: Vault, _ theirs: Vault, resolve: (String) -> GitMerge.Choice? = { _ in nil }
+    ) throws -> GitMerge.Outcome {
+        try GitMerge.merge(
+            base: base?.file, ours: GitMerge.Side(file: ours.file, grant: ours.keyGrant),
+            theirs: GitMerge.Side(file: theirs.file, grant: theirs.keyGrant), resolve: resolve)
+    }
+
+    /// The merged vault as the driver writes it (over a copy of OURS), opened again from disk
+    /// (signature verified) and unlocked with the result's key.
+    func written(_ outcome: GitMerge.Outcome, over ours: Vault, sourceLocation: SourceLocation = #_sourceLocation) throws -> Vault {
+        guard case let .merged(file, grant) = outcome else {
+            Issue.record("expected a merge, got \(outcome)", sourceLocation: sourceLocation)
+            throw CofferError.conflict("no merge")
+        }
+        let path = nextPath()
+        try writeBytes(try readBytes(ours.path), to: path)
+        try Vault.replace(at: path, with: file, grant: grant)
+        let result = try Vault.open(at: path)
+        try result.unlock(grant: grant)
+        return result
+    }
+
+    /// The conflicts' descriptions, or a recorded issue when the merge went through.
+    func conflicts(_ outcome: GitMerge.Outcome, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
+        guard case let .conflicts(conflicts) = outcome else {
+            Issue.record("expected conflicts, got a merge", sourceLocation: sourceLocation)
+            return []
+        }
+        return conflicts.map(\.description)
+    }
+}
+
+/// Every value in an unlocked vault, keyed by `scope/name`.
+private func values(_ vault: Vault) throws -> [String: String] {
+    var result: [String: String] = [:]
+    for entry in vault.entries {
+        result["\(entry.scope)/\(entry.name)"] = String(decoding: try vault.value(for: entry.name, in: entry.scope), as: UTF8.self)
+    }
+    return result
+}
+
+private let shop = Scope(project: "shop")
+
+/// Specs/git.md, the merge table, row by row for an entry, and the rules for slots and keys.
+@Suite struct GitMergeTests {
+    /// What one version holds for the entry under test, `shop`/`a`.
+    enum State: String, Sendable {
+        case absent = "—", x, y, yPrime = "y'"
+        /// y with the very bytes OURS has (this version was made from OURS).
+        case oursBytes = "y (OURS' bytes)"
+
+        var value: String? {
+            switch self {
+            case .absent: nil
+            case .x: "value-x"
+            case .y, .oursBytes: "value-y"
+            case .yPrime: "value-y-prime"
+            }
+        }
+    }
+
+    enum Expected: Sendable, Equatable {
+        case value(String)
+        case deleted
+        case conflict(String)
+    }
+
+    struct Row: Sendable, CustomTestStringConvertible {
+        let base: State, ours: State, theirs: State
+        let expected: Expected
+        var testDescription: String { "\(base.rawValue) | \(ours.rawValue) | \(theirs.rawValue)" }
+    }
+
+    static let rows: [Row] = [
+        Row(base: .x, ours: .x, theirs: .x, expected: .value("value-x")),
+        Row(base: .x, ours: .x, theirs: .y, expected: .value("value-y")),
+        Row(base: .x, ours: .y, theirs: .x, expected: .value("value-y")),
+        Row(base: .x, ours: .y, theirs: .yPrime, expected: .conflict("ours changed, theirs changed")),
+        Row(base: .x, ours: .y, theirs: .oursBytes, expected: .value("value-y")),
+        Row(base: .absent, ours: .y, theirs: .absent, expected: .value("value-y")),
+        Row(base: .absent, ours: .absent, theirs: .y, expected: .value("value-y")),
+        Row(base: .absent, ours: .y, theirs: .oursBytes, expected: .value("value-y")),
+        Row(base: .absent, ours: .y, theirs: .yPrime, expected: .conflict("ours added, theirs added")),
+        Row(base: .x, ours: .absent, theirs: .x, expected: .deleted),
+        Row(base: .x, ours: .x, theirs: .absent, expected: .deleted),
+        Row(base: .x, ours: .absent, theirs: .absent, expected: .deleted),
+        Row(base: .x, ours: .absent, theirs: .y, expected: .conflict("ours deleted, theirs changed")),
+        Row(base: .x, ours: .y, theirs: .absent, expected: .conflict("ours changed, theirs deleted")),
+    ]
+
+    private static func apply(_ state: State, to vault: Vault) throws {
+        switch state {
+        case .x, .oursBytes: break  // already there: from the base, or from OURS
+        case .y, .yPrime: try vault.set("a", value: Array(state.value!.utf8), in: shop, overwrite: true)
+        case .absent: if vault.entry("a", in: shop) != nil { try vault.remove("a", in: shop) }
+        }
+    }
+
+    /// Each row, with both sides under the base's key and with OURS re-keyed (`rotate`) after its
+    /// change: the same outcome either way, and the result is sealed under the newer key.
+    @Test(arguments: rows, [false, true])
+    func entryRow(_ row: Row, oursRekeyed: Bool) throws {
+        let versions = try Versions()
+        let base = try versions.base([("keep", .global, "keep-value")] + (row.base == .x ? [("a", shop, "value-x")] : []))
+        let oursChanged = try versions.derive(base) { vault in
+            try Self.apply(row.ours, to: vault)
+            try vault.set("ours.only", value: Array("ours-only-value".utf8))
+        }
+        let theirs = try versions.derive(row.theirs == .oursBytes ? oursChanged : base) { vault in
+            try Self.apply(row.theirs, to: vault)
+            try vault.set("theirs.only", value: Array("theirs-only-value".utf8))
+        }
+        let ours = oursRekeyed ? try versions.derive(oursChanged) { try $0.rotate() } : oursChanged
+
+        let outcome = try versions.merge(base, ours, theirs)
+        let common = ["global/keep": "keep-value", "global/ours.only": "ours-only-value", "global/theirs.only": "theirs-only-value"]
+        switch row.expected {
+        case let .value(value):
+            let result = try versions.written(outcome, over: ours)
+            #expect(try values(result) == common.merging(["project=shop/a": value]) { $1 })
+            #expect(result.file.keyChain == ours.file.keyChain)
+            #expect(result.generation == max(ours.generation, theirs.generation) + 1)
+        case .deleted:
+            #expect(try values(versions.written(outcome, over: ours)) == common)
+        case let .conflict(change):
+            #expect(versions.conflicts(outcome) == ["entry project=shop/a: \(change)"])
+            // `resolve` takes the chosen side for the conflict, and merges the rest as usual.
+            for (choice, state) in [(GitMerge.Choice.ours, row.ours), (.theirs, row.theirs)] {
+                let resolved = try versions.written(versions.merge(base, ours, theirs) { _ in choice }, over: ours)
+                #expect(try values(resolved) == common.merging(state.value.map { ["project=shop/a": $0] } ?? [:]) { $1 })
+            }
+        }
+    }
+
+    /// "The same" under one key is equal bytes: both sides storing the same value separately
+    /// (new nonces) conflict. Across a re-key it is equal metadata and opened values: no conflict.
+    @Test func sameValueSetOnBothSides() throws {
+        let versions = try Versions()
+        let base = try versions.base([("a", shop, "value-x")])
+        let set: (Vault) throws -> Void = { try $0.set("a", value: Array("value-y".utf8), in: shop, overwrite: true) }
+        let ours = try versions.derive(base, set), theirs = try versions.derive(base, set)
+        #expect(versions.conflicts(try versions.merge(base, ours, theirs)) == ["entry project=shop/a: ours changed, theirs changed"])
+
+        let rekeyed = try versions.derive(ours) { try $0.rotate() }
+        #expect(try values(versions.written(versions.merge(base, rekeyed, theirs), over: rekeyed)) == ["project=shop/a": "value-y"])
+        // Metadata counts too: another description is a change.
+        let described = try versions.derive(base) {
+            try $0.set("a", value: Array("value-y".utf8), in: shop, overwrite: true, description: "other")
+        }
+        #expect(versions.conflicts(try versions.merge(base, rekeyed, described)) == ["entry project=shop/a: ours changed, theirs changed"])
+    }
+
+    /// `resolve` answers per item: the items it leaves nil stay conflicts.
+    @Test func resolveOnlyTheNamedItem() throws {
+        let versions = try Versions()
+        let base = try versions.base([("a", .global, "a0"), ("b", .global, "b0")])
+        let ours = try versions.derive(base) {
+            try $0.set("a", value: Array("a-ours".utf8), overwrite: true)
+            try $0.set("b", value: Array("b-ours".utf8), overwrite: true)
+        }
+        let theirs = try versions.derive(base) {
+            try $0.set("a", value: Array("a-theirs".utf8), overwrite: true)
+            try $0.set("b", value: Array("b-theirs".utf8), overwrite: true)
+        }
+        let partly = try versions.merge(base, ours, theirs) { $0 == "entry global/a" ? .theirs : nil }
+        #expect(versions.conflicts(partly) == ["entry global/b: ours changed, theirs changed"])
+        let both = try versions.merge(base, ours, theirs) { $0 == "entry global/a" ? .theirs : .ours }
+        #expect(try values(versions.written(both, over: ours)) == ["global/a": "a-theirs", "global/b": "b-ours"])
+    }
+
+    /// git's empty base (no common ancestor) is the empty vault: what both sides hold alike is
+    /// "added on both, same".
+    @Test func missingBaseIsTheEmptyVault() throws {
+        let versions = try Versions()
+        let start = try versions.base([("keep", .global, "keep-value")])
+        let ours = try versions.derive(start) { try $0.set("a", value: Array("a-value".utf8)) }
+        let theirs = try versions.derive(start) {
+            try $0.set("b", value: Array("b-value".utf8))
+            try $0.set("keep", value: Array("changed".utf8), overwrite: true)
+        }
+        let result = try versions.written(versions.merge(nil, ours, ours), over: ours)
+        #expect(try values(result) == ["global/keep": "keep-value", "global/a": "a-value"])
+        #expect(versions.conflicts(try versions.merge(nil, ours, theirs)) == ["entry global/keep: ours added, theirs added"])
+        let merged = try versions.merge(nil, ours, theirs) { _ in .theirs }
+        #expect(try values(versions.written(merged, over: ours)) == ["global/keep": "changed", "global/a": "a-value", "global/b": "b-value"])
+    }
+
+    // MARK: Slots
+
+    /// A slot added on one side (recipient or passphrase) and a secret on the other: the result
+    /// has both, and the new slot opens it, the other side's entry included.
+    @Test(arguments: [false, true])
+    func slotAddedOnOneSide(onTheirs: Bool) throws {
+        let versions = try Versions()
+        let base = try versions.base([("keep", .global, "keep-value")])
+        let identity = Identity.generate()
+        let withSlots = try versions.derive(base) {
+            try $0.addRecipientSlot(identity.recipient.publicKey, label: "bob")
+            try $0.addPassphraseSlot(secure("second passphrase"), kdf: testKDF, label: "carol")
+        }
+        let withSecret = try versions.derive(base) { try $0.set("new", value: Array("new-value".utf8)) }
+        let ours = onTheirs ? withSecret : withSlots, theirs = onTheirs ? withSlots : withSecret
+        let result = try versions.written(versions.merge(base, ours, theirs), over: ours)
+        #expect(result.slots.map(\.id).sorted() == withSlots.slots.map(\.id).sorted())
+        #expect(result.slots.map(\.label).sorted() == ["bob", "carol", "passphrase"])
+
+        let byIdentity = try Vault.open(at: result.path)
+        try byIdentity.unlock(identities: [identity.secretKey])
+        #expect(try values(byIdentity) == ["global/keep": "keep-value", "global/new": "new-value"])
+        let byPassphrase = try Vault.open(at: result.path)
+        try byPassphrase.unlock(passphrase: secure("second passphrase"))
+        #expect(try values(byPassphrase) == ["global/keep": "keep-value", "global/new": "new-value"])
+    }
+
+    /// Slots are keyed by id: two slots added on the two sides are both kept; a slot removed on
+    /// one side (without re-key) and unchanged on the other is removed; a passphrase changed on
+    /// one side is taken.
+    @Test func slotsAddedRemovedAndChangedOnOneSide() throws {
+        let versions = try Versions()
+        let base = try versions.derive(try versions.base()) {
+            try $0.addPassphraseSlot(secure("old second"), kdf: testKDF, label: "second")
+        }
+        let second = try #require(base.slots.first { $0.label == "second" }).id
+        let first = try #require(base.slots.first { $0.label == "passphrase" }).id
+        let ours = try versions.derive(base) {
+            try $0.addRecipientSlot(Identity.generate().recipient.publicKey, label: "ours-recipient")
+            try $0.removeSlot(second, rekey: false)
+        }
+        let theirs = try versions.derive(base) {
+            try $0.addRecipientSlot(Identity.generate().recipient.publicKey, label: "theirs-recipient")
+            try $0.changePassphrase(slot: first, to: secure("new first"), kdf: testKDF)
+        }
+        let result = try versions.written(versions.merge(base, ours, theirs), over: ours)
+        #expect(result.slots.map(\.label).sorted() == ["ours-recipient", "passphrase", "theirs-recipient"])
+        let reopened = try Vault.open(at: result.path)
+        #expect(throws: CofferError.authenticationFailed) { try reopened.unlock(passphrase: secure(testPassphrase)) }
+        #expect(throws: CofferError.authenticationFailed) { try reopened.unlock(passphrase: secure("old second")) }
+        try reopened.unlock(passphrase: secure("new first"))
+        #expect(reopened.unlockedSlot?.id == first)
+    }
+
+    /// A slot changed on both sides, or deleted on one and changed on the other, conflicts; the
+    /// conflict names the slot id.
+    @Test func slotConflicts() throws {
+        let versions = try Versions()
+        let base = try versions.derive(try versions.base()) {
+            try $0.addPassphraseSlot(secure("second"), kdf: testKDF, label: "second")
+        }
+        let first = try #require(base.slots.first { $0.label == "passphrase" }).id
+        let second = try #require(base.slots.first { $0.label == "second" }).id
+        let changedOurs = try versions.derive(base) { try $0.changePassphrase(slot: first, to: secure("ours"), kdf: testKDF) }
+        let changedTheirs = try versions.derive(base) { try $0.changePassphrase(slot: first, to: secure("theirs"), kdf: testKDF) }
+        #expect(versions.conflicts(try versions.merge(base, changedOurs, changedTheirs))
+            == ["slot \(Slot.idText(first)): ours changed, theirs changed"])
+        let resolved = try versions.written(versions.merge(base, changedOurs, changedTheirs) { _ in .theirs }, over: changedOurs)
+        try Vault.open(at: resolved.path).unlock(passphrase: secure("theirs"))
+
+        let removedOurs = try versions.derive(base) { try $0.removeSlot(first, rekey: false) }
+        #expect(versions.conflicts(try versions.merge(base, removedOurs, changedTheirs))
+            == ["slot \(Slot.idText(first)): ours deleted, theirs changed"])
+
+        // Each side removing a different slot would leave none: refused.
+        let removedTheirs = try versions.derive(base) { try $0.removeSlot(second, rekey: false) }
+        #expect(throws: CofferError.conflict("the merge would leave the vault without a key slot")) {
+            try versions.merge(base, removedOurs, removedTheirs)
+        }
+    }
+
+    // MARK: Keys of the result
+
+    /// One side re-keyed (rotate), the other added and changed secrets: the result uses the
+    /// newer key and chain, everything taken from the other side is re-sealed under it, and the
+    /// old master key opens nothing in it.
+    @Test(arguments: [false, true])
+    func resultUsesTheNewerKey(rotatedOnTheirs: Bool) throws {
+        let versions = try Versions()
+        let base = try versions.base([("a", .global, "a0"), ("b", shop, "b0")])
+        let rotated = try versions.derive(base) { try $0.rotate() }
+        let changed = try versions.derive(base) {
+            try $0.set("a", value: Array("a1".utf8), overwrite: true)
+            try $0.set("c", value: Array("c1".utf8), in: shop)
+            try $0.addRecipientSlot(Identity.generate().recipient.publicKey)
+        }
+        let ours = rotatedOnTheirs ? changed : rotated, theirs = rotatedOnTheirs ? rotated : changed
+        let outcome = try versions.merge(base, ours, theirs)
+        guard case let .merged(file, _) = outcome else { Issue.record("no merge"); return }
+        #expect(file.generation == max(ours.generation, theirs.generation))
+        let result = try versions.written(outcome, over: ours)
+        #expect(result.generation == max(ours.generation, theirs.generation) + 1)
+        #expect(result.file.keyChain == rotated.file.keyChain)
+        #expect(result.file.keyChain.links.count == 1)
+        #expect(try values(result) == ["global/a": "a1", "project=shop/b": "b0", "project=shop/c": "c1"])
+        #expect(result.slots.count == 2)
+
+        let oldGrant = try #require(base.keyGrant)
+        for entry in result.file.entries {
+            #expect(throws: KeyError.self) { try EntryCipher(vaultID: result.vaultID, grant: oldGrant).open(entry) }
+        }
+        for slot in result.file.slots where slot.kind == .recipient {
+            #expect(slot.wrapped != changed.file.slots.first { $0.id == slot.id }?.wrapped)
+        }
+        // Every slot opens to the new key: the base's passphrase slot re-wrapped on either side.
+        try Vault.open(at: result.path).unlock(passphrase: secure(testPassphrase))
+    }
+
+    /// A recipient removed with re-key on one side while the other adds a secret: the removed
+    /// recipient opens nothing in the result, and the old master key it may have kept does not
+    /// open the new secret.
+    @Test(arguments: [false, true])
+    func removedRecipientCannotReadTheResult(removedOnTheirs: Bool) throws {
+        let versions = try Versions()
+        let mallory = Identity.generate()
+        let base = try versions.derive(try versions.base([("a", .global, "a0")])) {
+            try $0.addRecipientSlot(mallory.recipient.publicKey, label: "mallory")
+        }
+        let slot = try #require(base.slots.first { $0.label == "mallory" }).id
+        let removed = try versions.derive(base) { try $0.removeSlot(slot) }
+        let added = try versions.derive(base) { try $0.set("new", value: Array("new-value".utf8)) }
+        let ours = removedOnTheirs ? added : removed, theirs = removedOnTheirs ? removed : added
+        let result = try versions.written(versions.merge(base, ours, theirs), over: ours)
+        #expect(try values(result) == ["global/a": "a0", "global/new": "new-value"])
+        #expect(!result.slots.contains { $0.id == slot })
+        let asMallory = try Vault.open(at: result.path)
+        #expect(throws: CofferError.authenticationFailed) { try asMallory.unlock(identities: [mallory.secretKey]) }
+        let oldGrant = try #require(base.keyGrant)
+        let new = try #require(result.file.entries.first { $0.name == "new" })
+        #expect(throws: KeyError.self) { try EntryCipher(vaultID: result.vaultID, grant: oldGrant).open(new) }
+    }
+
+    /// Both branches re-keyed independently: neither chain holds the other's key, so no side
+    /// is newer and the merge refuses.
+    @Test func bothRekeyedIsRefused() throws {
+        let versions = try Versions()
+        let base = try versions.base([("a", .global, "a0")])
+        let ours = try versions.derive(base) { try $0.rotate() }
+        let theirs = try versions.derive(base) { try $0.rotate() }
+        #expect(throws: CofferError.conflict("both branches re-keyed the vault independently; merge one rotation first and rotate again")) {
+            try versions.merge(base, ours, theirs)
+        }
+        // A side whose chain extends the other's is newer: its key wins.
+        let again = try versions.derive(ours) { try $0.rotate() }
+        let result = try versions.written(versions.merge(base, ours, again), over: ours)
+        #expect(result.file.keyChain == again.file.keyChain)
+    }
+
+    /// The three versions must be one vault, and both sides' master keys must be in hand.
+    @Test func refusesOtherVaultsAndMissingKeys() throws {
+        let versions = try Versions()
+        let base = try versions.base([("a", .global, "a0")])
+        let ours = try versions.derive(base) { try $0.set("b", value: [1]) }
+        let stranger = try versions.base([("a", .global, "a0")])
+        #expect(throws: CofferError.conflict("the three versions are not the same vault (different vault ids)")) {
+            try versions.merge(base, ours, stranger)
+        }
+        #expect(throws: CofferError.conflict("the three versions are not the same vault (different vault ids)")) {
+            try versions.merge(stranger, ours, base)
+        }
+        let locked = try Vault.open(at: base.path)
+        #expect(throws: CofferError.keyUnavailable("merging needs the master key of both sides")) {
+            try versions.merge(base, ours, locked)
+        }
+    }
+}
