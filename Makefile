@@ -16,10 +16,12 @@ test: deps
 	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60; fi
 
 # libFuzzer over the codec and the whole open path, FUZZ_SECONDS each (CI: a 60-second smoke).
+# SwiftPM's --sanitize=fuzzer links libFuzzer; -Xswiftc -sanitize=fuzzer also instruments the
+# dependencies (our modules) for coverage, which --sanitize alone does not.
 FUZZ_SECONDS ?= 600
 FUZZ_BUILD = .build-fuzz
 fuzz: build
-	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -c release --sanitize=fuzzer --sanitize=address
+	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer
 	@set -e; corpus=$$(mktemp -d); trap 'rm -rf "$$corpus"' EXIT; mkdir -p "$$corpus/seeds" fuzz-out; \
 	cp Specs/test-vectors/*.coffer "$$corpus/seeds/"; printf 'fuzz\n' > "$$corpus/pw"; \
 	$(COFFER) init --vault "$$corpus/seeds/made.coffer" --kdf-ops 1 --kdf-memory 8 --passphrase-file "$$corpus/pw" 2>/dev/null; \
