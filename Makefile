@@ -23,7 +23,7 @@ FUZZ_BUILD = .build-fuzz
 fuzz: build
 	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer
 	@set -e; corpus=$$(mktemp -d); trap 'rm -rf "$$corpus"' EXIT; mkdir -p "$$corpus/seeds" fuzz-out; \
-	cp Specs/test-vectors/*.coffer "$$corpus/seeds/"; printf 'fuzz\n' > "$$corpus/pw"; \
+	cp Specs/test-vectors/*.coffer "$$corpus/seeds/"; printf 'correct horse battery staple\n' > "$$corpus/pw"; \
 	$(COFFER) init --vault "$$corpus/seeds/made.coffer" --kdf-ops 1 --kdf-memory 8 --passphrase-file "$$corpus/pw" 2>/dev/null; \
 	printf 'A=1\nexport B="two"\n' > "$$corpus/x.env"; \
 	$(COFFER) import "$$corpus/x.env" --vault "$$corpus/seeds/made.coffer" --project p --passphrase-file "$$corpus/pw" 2>/dev/null; \

@@ -1,9 +1,9 @@
 import Coffer
 import CofferCrypto
 
-/// The passphrase of the fuzz corpus's vaults (`make fuzz` makes its seed vault with it).
-/// libFuzzer calls the target from one thread only.
-nonisolated(unsafe) private let passphrase = SecureBytes(copying: Array("fuzz".utf8))
+/// The passphrase of the test vectors, the seed corpus (their slots use the format's smallest
+/// Argon2id). libFuzzer calls the target from one thread only.
+nonisolated(unsafe) private let passphrase = SecureBytes(copying: Array("correct horse battery staple".utf8))
 
 /// The whole open path: parse, verify the signature, unlock with the test passphrase (the
 /// corpus uses the smallest Argon2id the format allows) and open every entry. Every input must
