@@ -12,7 +12,8 @@ extension CofferCommand {
                 Each secret the scope resolves becomes a variable: pg.user is PG_USER (APP_PG_USER with \
                 --prefix APP_). With --only or --env, only those secrets are passed; --env DB_USER=pg.user \
                 puts pg.user in DB_USER exactly. No-reveal secrets are passed too. The vault is unlocked \
-                before the command starts, and values never appear in its arguments.
+                before the command starts, and values never appear in its arguments; $COFFER_SESSION \
+                is not passed on, so the command cannot unlock the vault itself.
 
                 Masking: when standard output or standard error is not a terminal (logs, CI), the command's \
                 output and errors pass through coffer, which replaces each secret value of 4 bytes or more, \
@@ -69,6 +70,8 @@ extension CofferCommand {
         private func secretEnvironment() throws -> [(variable: String, value: [UInt8])] {
             let vault = try location.open()
             try unlock.unlock(vault)
+            // Read to its end; closed (unless a standard stream) so that the command cannot seek back and read it.
+            if let fd = unlock.passphraseFD, fd > 2 { close(fd) }
             return try vault.environment(
                 for: scopeOptions.scope, only: only.isEmpty ? nil : only, mappings: try mappings(), prefix: prefix)
         }
@@ -86,7 +89,8 @@ private enum ChildProcess {
     /// or 128 + the signal that ended it. With a masker, its stdout and stderr are pumped
     /// through a copy each; without, it writes to ours directly.
     static func run(_ command: [String], adding environment: [(variable: String, value: [UInt8])], masker: SecretMasker?) throws -> Int32 {
-        let signals = try installSignalHandlers()
+        var originalMask = sigset_t()
+        let signals = try installSignalHandlers(savingMask: &originalMask)
         var pumps: [Pump] = []
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -101,7 +105,12 @@ private enum ChildProcess {
             }
         }
 
-        let pid = try spawn(command, adding: environment, actions: &actions)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setsigmask(&attributes, &originalMask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let pid = try spawn(command, adding: environment, actions: &actions, attributes: &attributes)
         childEnds.forEach { close($0) }
 
         var status: Int32?
@@ -137,36 +146,39 @@ private enum ChildProcess {
     }
 
     /// Spawns `command` with our environment plus `environment`, which replaces variables of the
-    /// same names. Values go only into the environment block, which is wiped once the child has it.
+    /// same names, and without $COFFER_SESSION (the command gets secrets, not the key). Values go
+    /// only into the environment block, which is wiped once the child has it.
     private static func spawn(
         _ command: [String], adding environment: [(variable: String, value: [UInt8])],
-        actions: inout posix_spawn_file_actions_t
+        actions: inout posix_spawn_file_actions_t, attributes: inout posix_spawnattr_t
     ) throws -> pid_t {
         let arguments = command.map { strdup($0) } + [nil]
         defer { arguments.forEach { free($0) } }
-        let replaced = Set(environment.map(\.variable))
+        let dropped = Set(environment.map(\.variable) + [SessionStore.environmentVariable])
         var variables: [UnsafeMutablePointer<CChar>?] = []
         var pointer = environ
         while let entry = pointer.pointee {
-            if !replaced.contains(String(String(cString: entry).prefix { $0 != "=" })) { variables.append(entry) }
+            if !dropped.contains(String(String(cString: entry).prefix { $0 != "=" })) { variables.append(entry) }
             pointer += 1
         }
         let secrets = environment.map { variable, value in
-            let bytes = Array(variable.utf8) + [UInt8(ascii: "=")] + value + [0]
-            let entry = UnsafeMutableBufferPointer<CChar>.allocate(capacity: bytes.count)
-            for (index, byte) in bytes.enumerated() { entry[index] = CChar(bitPattern: byte) }
+            let head = Array(variable.utf8) + [UInt8(ascii: "=")]
+            let entry = UnsafeMutableRawBufferPointer.allocate(byteCount: head.count + value.count + 1, alignment: 1)
+            entry.copyBytes(from: head)
+            UnsafeMutableRawBufferPointer(rebasing: entry[head.count...]).copyBytes(from: value)
+            entry[entry.count - 1] = 0
             return entry
         }
         defer {
             for entry in secrets {
-                entry.update(repeating: 0)
+                entry.initializeMemory(as: UInt8.self, repeating: 0)
                 entry.deallocate()
             }
         }
-        variables += secrets.map(\.baseAddress) + [nil]
+        variables += secrets.map { $0.baseAddress!.assumingMemoryBound(to: CChar.self) } + [nil]
 
         var pid: pid_t = 0
-        let error = posix_spawnp(&pid, command[0], &actions, nil, arguments, variables)
+        let error = posix_spawnp(&pid, command[0], &actions, &attributes, arguments, variables)
         guard error == 0 else {
             Terminal.printError("\(command[0]): \(String(cString: strerror(error)))")
             throw ExitCode(error == ENOENT ? 127 : 126)
@@ -182,9 +194,11 @@ private enum ChildProcess {
         return (ends[0], ends[1])
     }
 
-    /// Routes SIGCHLD and the forwarded signals to a pipe (self-pipe trick); returns its read end.
-    /// A signal coffer ignores (under nohup, say) stays ignored, and so is ignored by the child too.
-    private static func installSignalHandlers() throws -> Int32 {
+    /// Routes SIGCHLD and the forwarded signals to a pipe (self-pipe trick) and returns its read end.
+    /// They are unblocked for coffer (a parent may have blocked them), and the mask coffer started
+    /// with is saved in `mask` for the child. A signal coffer ignores (under nohup, say) stays
+    /// ignored, and so is ignored by the child too.
+    private static func installSignalHandlers(savingMask mask: inout sigset_t) throws -> Int32 {
         let (readEnd, writeEnd) = try makePipe()
         for end in [readEnd, writeEnd] { _ = fcntl(end, F_SETFL, O_NONBLOCK) }
         signalPipe = writeEnd
@@ -198,7 +212,10 @@ private enum ChildProcess {
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_SIGINFO | SA_RESTART | SA_NOCLDSTOP
+        var handled = sigset_t()
+        sigemptyset(&handled)
         for signal in [SIGCHLD] + forwarded {
+            sigaddset(&handled, signal)
             var current = sigaction()
             sigaction(signal, nil, &current)
             if signal != SIGCHLD && unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
@@ -206,6 +223,7 @@ private enum ChildProcess {
             }
             sigaction(signal, &action, nil)
         }
+        pthread_sigmask(SIG_UNBLOCK, &handled, &mask)
         return readEnd
     }
 

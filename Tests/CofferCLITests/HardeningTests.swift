@@ -199,8 +199,13 @@ import Glibc
         let input = Pipe()
         let running = Self.startDirect(
             ["set", "canary2"] + vault + ["--passphrase-file", sandbox.passphraseFile], sandbox: sandbox, stdinPipe: input)
-        let cmdline = try String(contentsOfFile: "/proc/\(running.processIdentifier)/cmdline", encoding: .utf8)
-        let environ = try String(contentsOfFile: "/proc/\(running.processIdentifier)/environ", encoding: .utf8)
+        // Wait (with a deadline) until the child has exec'd coffer and is blocked reading its stdin.
+        var cmdline = "", environ = ""
+        let deadline = Date().addingTimeInterval(10)
+        while !cmdline.contains("canary2") && Date() < deadline {
+            cmdline = (try? String(contentsOfFile: "/proc/\(running.processIdentifier)/cmdline", encoding: .utf8)) ?? ""
+            environ = (try? String(contentsOfFile: "/proc/\(running.processIdentifier)/environ", encoding: .utf8)) ?? ""
+        }
         input.fileHandleForWriting.write(Data(secret.utf8))
         try input.fileHandleForWriting.close()
         running.waitUntilExit()

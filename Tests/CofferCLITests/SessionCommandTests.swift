@@ -86,9 +86,7 @@ import Glibc
 
         let verify = shell.run(["verify"], token: token)
         #expect(verify.status == 0, "\(verify.stderr)")
-        withKnownIssue("verify ignores a session: UnlockOptions.hasKeySource does not count COFFER_SESSION") {
-            #expect(verify.output.contains("4 of 4 values open and verify"), "\(verify.output)")
-        }
+        #expect(verify.output.contains("4 of 4 values open and verify"), "\(verify.output)")
         for result in [get, set, imported, list, verify] { shell.sandbox.expectNoSecrets(result.stderr) }
     }
 
