@@ -6,6 +6,12 @@ let package = Package(
     products: [
         .library(name: "Coffer", targets: ["Coffer"]),
         .executable(name: "coffer", targets: ["CofferCLI"]),
+        // For Benchmarks/ (and other packages that build on the layers directly).
+        .library(name: "CofferCrypto", targets: ["CofferCrypto"]),
+        .library(name: "CofferCodec", targets: ["CofferCodec"]),
+        .library(name: "CofferRotation", targets: ["CofferRotation"]),
+        // libsodium itself, for the benchmarks' raw baseline.
+        .library(name: "CSodium", targets: ["CSodium"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

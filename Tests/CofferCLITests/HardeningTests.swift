@@ -205,6 +205,7 @@ import Glibc
         while !cmdline.contains("canary2") && Date() < deadline {
             cmdline = (try? String(contentsOfFile: "/proc/\(running.processIdentifier)/cmdline", encoding: .utf8)) ?? ""
             environ = (try? String(contentsOfFile: "/proc/\(running.processIdentifier)/environ", encoding: .utf8)) ?? ""
+            usleep(2000)
         }
         input.fileHandleForWriting.write(Data(secret.utf8))
         try input.fileHandleForWriting.close()
