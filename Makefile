@@ -21,7 +21,10 @@ test: deps
 FUZZ_SECONDS ?= 600
 FUZZ_BUILD = .build-fuzz
 fuzz: build
-	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer
+	for target in FuzzCodec FuzzOpen; do \
+	  $(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -c release --product $$target \
+	    --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer || exit 1; \
+	done
 	@set -e; corpus=$$(mktemp -d); trap 'rm -rf "$$corpus"' EXIT; mkdir -p "$$corpus/seeds" fuzz-out; \
 	cp Specs/test-vectors/*.coffer "$$corpus/seeds/"; printf 'correct horse battery staple\n' > "$$corpus/pw"; \
 	$(COFFER) init --vault "$$corpus/seeds/made.coffer" --kdf-ops 1 --kdf-memory 8 --passphrase-file "$$corpus/pw" 2>/dev/null; \
