@@ -110,7 +110,8 @@ public enum SecretExport {
         return out
     }
 
-    private static func jsonQuoted(_ text: String) -> String {
+    /// A JSON string literal (RFC 8259), shared with the CLI's JSON output.
+    public static func jsonQuoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
