@@ -73,5 +73,6 @@ demo: build
 completions: build ## Shell completions into completions/ (see README).
 	@mkdir -p completions; for s in bash zsh fish; do $(COFFER) --generate-completion-script $$s > completions/coffer.$$s; done; ls completions
 
-man: deps ## The man page, via swift-argument-parser's generate-manual plugin.
-	$(SWIFT) package plugin --allow-writing-to-package-directory generate-manual --product coffer --output-directory man
+man: deps ## The man page, via swift-argument-parser's generate-manual plugin, into man/.
+	$(SWIFT) package plugin generate-manual --configuration debug
+	@mkdir -p man && cp .build/plugins/GenerateManual/outputs/CofferCLI/*.1 man/ && ls man
