@@ -40,7 +40,7 @@ fuzz: build
 # A real session on a temporary vault, narrated as it runs.
 demo: build
 	@set -e; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; c="$$PWD/$(COFFER)"; cd "$$dir"; \
-	export XDG_RUNTIME_DIR="$$dir/run" XDG_DATA_HOME="$$dir/data"; mkdir -m 700 run; \
+	export XDG_RUNTIME_DIR="$$dir/run" XDG_DATA_HOME="$$dir/data" XDG_STATE_HOME="$$dir/state"; mkdir -m 700 run; \
 	step() { printf '\n\033[1m$$ %s\033[0m\n' "$$*"; }; \
 	printf 'correct horse battery staple\n' > passphrase.txt; \
 	step "coffer init --kdf interactive --passphrase-file passphrase.txt   # a terminal would ask twice, hidden"; \
@@ -60,6 +60,11 @@ demo: build
 	step 'eval "$$(coffer unlock)"   # one Argon2id, then no passphrase for a while'; \
 	eval "$$($$c unlock --passphrase-file passphrase.txt)"; \
 	step "coffer get API_TOKEN   # via the session"; $$c get API_TOKEN; echo; \
+	step "coffer run --only pg.password -- sh -c 'echo connecting with \$$PG_PASSWORD' | cat   # masked: output is not a terminal"; \
+	$$c run --only pg.password -- sh -c 'echo connecting with $$PG_PASSWORD' | cat; \
+	printf "steps:\n  - token: \"{{ secret('API_TOKEN') }}\"\n" > flow.yml; \
+	step "coffer render flow.yml   # Kestra-style template"; $$c render flow.yml; \
+	step "coffer export --format kestra --only API_TOKEN --force"; $$c export --format kestra --only API_TOKEN --force; \
 	step "coffer keygen -o ci.key && coffer slots add-recipient AGE1... --project shop --domain prod"; \
 	$$c slots add-recipient "$$($$c keygen -o ci.key)" --project shop --domain prod --label ci; \
 	step "coffer slots list"; $$c slots list; \
