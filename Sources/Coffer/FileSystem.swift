@@ -161,6 +161,38 @@ final class FolderLock {
     }
 }
 
+/// Whole-file reads for other programs of the package (the CLI's import files and templates).
+public enum FileReading {
+    /// The file's bytes, refusing a file larger than `limit` before reading it.
+    public static func read(_ path: String, limit: Int) throws -> [UInt8] {
+        do {
+            return try FileSystem.read(path, limit: limit)
+        } catch CofferError.corrupted {
+            throw CofferError.invalidArgument("\(path) is larger than \(limit) bytes")
+        }
+    }
+}
+
+/// An exclusive advisory lock (flock) on a dedicated lock file, created 0600 if missing.
+final class FileLock {
+    private let fd: Int32
+
+    init(_ path: String) throws {
+        fd = FileSystem.retrying { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        guard fd >= 0 else { throw FileSystem.ioError(path) }
+        guard FileSystem.retrying({ flock(fd, LOCK_EX) }) == 0 else {
+            let error = FileSystem.ioError(path)
+            close(fd)
+            throw error
+        }
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
 /// Test-only fault injection: with `COFFER_TEST_CRASH_AT=<step>` in the environment, a durable save
 /// (a vault, the trust store) kills its own process (SIGKILL) at that step, as a power cut or
 /// `kill -9` would.

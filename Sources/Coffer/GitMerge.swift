@@ -80,14 +80,28 @@ public enum GitMerge {
         let theirsSlots = Dictionary(uniqueKeysWithValues: theirs.file.slots.map { ($0.id, ($0, theirs)) })
         var slots: [(Slot, Side)] = []
         for id in Set(baseSlots.keys).union(oursSlots.keys).union(theirsSlots.keys) {
-            if let pick = try threeWay(
+            let item = "slot \(Slot.idText(id))"
+            guard let pick = try threeWay(
                 base: baseSlots[id], ours: oursSlots[id], theirs: theirsSlots[id], same: comparer.sameSlot,
-                item: "slot \(Slot.idText(id))", resolve: resolve, conflicts: &conflicts) {
-                slots.append(pick)
+                item: item, resolve: resolve, conflicts: &conflicts) else { continue }
+            // A slot added or changed under the key the other side replaced could be a revoked
+            // party's way back in: only an explicit resolve takes it.
+            if pick.1.file.keyChain.currentKey != target.file.keyChain.currentKey,
+               try !comparer.sameSlot(baseSlots[id], pick), resolve(item) == nil {
+                let stale = "added or changed under the replaced key", rekeyed = "re-keyed"
+                let oursIsStale = pick.1.file.keyChain.currentKey == ours.file.keyChain.currentKey
+                conflicts.append(Conflict(item: item, ours: oursIsStale ? stale : rekeyed, theirs: oursIsStale ? rekeyed : stale))
+                continue
             }
+            slots.append(pick)
         }
         guard conflicts.isEmpty else { return .conflicts(conflicts.sorted { $0.item < $1.item }) }
-        guard !slots.isEmpty else { throw CofferError.conflict("the merge would leave the vault without a key slot") }
+        guard slots.contains(where: { $0.0.scope.isGlobal }) else {
+            throw CofferError.conflict("the merge would leave the vault without a slot that opens all of it")
+        }
+        guard slots.count <= Limits.slots else {
+            throw CofferError.conflict("the merge would give the vault more than \(Limits.slots) key slots")
+        }
 
         let targetGrant = target.grant!
         let targetKey = target.file.keyChain.currentKey

@@ -145,11 +145,17 @@ public struct SessionStore: Sendable {
     /// Creates the folder 0700, or checks that an existing one is a real folder of ours with mode 0700.
     func prepareFolder() throws {
         if mkdir(folder, 0o700) != 0 && errno != EEXIST { throw FileSystem.ioError(folder) }
-        var info = stat()
-        guard lstat(folder, &info) == 0 else { throw FileSystem.ioError(folder) }
-        guard info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid(), info.st_mode & 0o077 == 0 else {
+        guard folderIsSafe else {
             throw CofferError.io(path: folder, reason: "the session folder must be a folder of yours with mode 0700")
         }
+    }
+
+    /// Whether the folder is a real folder (not a link) of this user with no group or other access.
+    /// Nothing is read from or removed in a folder that is not.
+    var folderIsSafe: Bool {
+        var info = stat()
+        return lstat(folder, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR && info.st_uid == getuid()
+            && info.st_mode & 0o077 == 0
     }
 
     // MARK: Reading
@@ -158,6 +164,7 @@ public struct SessionStore: Sendable {
     /// Throws `Rejection` (the file is removed when expired, tampered or foreign).
     public func resume(_ vault: Vault, token: String, now: UInt64) throws {
         guard let tokenKey = Self.tokenKey(token) else { throw Rejection.malformedToken }
+        guard folderIsSafe else { throw Rejection.none }
         let path = path(for: vault.vaultID)
         guard let bytes = try? FileSystem.read(path, limit: 4096) else { throw Rejection.none }
         do {
@@ -201,7 +208,7 @@ public struct SessionStore: Sendable {
 
     /// The session of `vaultID` as its file says, without a token (no key is read).
     public func peek(vaultID: [UInt8]) -> State? {
-        guard let bytes = try? FileSystem.read(path(for: vaultID), limit: 4096),
+        guard folderIsSafe, let bytes = try? FileSystem.read(path(for: vaultID), limit: 4096),
               bytes.count == Self.headerByteCount + XChaCha20Poly1305.overhead + 32, bytes.starts(with: Self.magic) else {
             return nil
         }
@@ -216,18 +223,19 @@ public struct SessionStore: Sendable {
     /// Ends one vault's session. Returns whether there was one.
     @discardableResult
     public func end(vaultID: [UInt8]) -> Bool {
-        unlink(path(for: vaultID)) == 0
+        folderIsSafe && unlink(path(for: vaultID)) == 0
     }
 
     /// Ends every session in the folder; returns how many.
     @discardableResult
     public func endAll() -> Int {
-        guard let dir = opendir(folder) else { return 0 }
+        guard folderIsSafe, let dir = opendir(folder) else { return 0 }
         defer { closedir(dir) }
         var count = 0
         while let item = readdir(dir) {
             let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             if name.hasSuffix(".session"), unlink(folder + "/" + name) == 0 { count += 1 }
+            if name.contains(".session.tmp-") { unlink(folder + "/" + name) }
         }
         return count
     }

@@ -13,10 +13,18 @@ public struct TrustStore: Sendable {
     public struct Record: Equatable, Sendable {
         public var generation: UInt64
         public var fingerprint: String
+        /// The verification key of the newest version seen on this line of history.
+        public var key: [UInt8]
+    }
+
+    /// A verification key of a vault's chain, and the generation whose file replaced it (nil: the pinned key).
+    struct KnownKey: Equatable {
+        var key: [UInt8]
+        var supersededAt: UInt64?
     }
 
     struct State {
-        var keys: [String: [[UInt8]]] = [:]
+        var keys: [String: [KnownKey]] = [:]
         var versions: [String: Record] = [:]
         var paths: [String: String] = [:]
     }
@@ -25,12 +33,24 @@ public struct TrustStore: Sendable {
         case rollback(seen: UInt64, file: UInt64)
         case fork(generation: UInt64)
         case unknownKey(pinned: String, file: String)
+        /// Signed by a key the vault has since replaced (an older version, e.g. on another branch).
+        case supersededKey(file: String, supersededAt: UInt64)
         case substituted(path: String, seenID: String, fileID: String)
 
+        /// Versions under a superseded key are read with a warning (a branch without the rotation),
+        /// never written: writing would seal new secrets where a revoked party can read them.
         public var blocksReads: Bool {
             switch self {
-            case .rollback, .fork: false
+            case .rollback, .fork, .supersededKey: false
             case .unknownKey, .substituted: true
+            }
+        }
+
+        /// Rollbacks and forks may be written over with --allow-rollback; nothing else may.
+        public var allowRollbackOverrides: Bool {
+            switch self {
+            case .rollback, .fork: true
+            case .supersededKey, .unknownKey, .substituted: false
             }
         }
 
@@ -40,6 +60,8 @@ public struct TrustStore: Sendable {
                 "rollback: this vault is at generation \(file), but generation \(seen) was seen before (an older copy was restored?)"
             case let .fork(generation):
                 "fork: generation \(generation) was seen before with different content"
+            case let .supersededKey(file, supersededAt):
+                "this version is signed by key \(file), which the vault replaced at generation \(supersededAt) (a rotation or revocation): it is read-only; merge or pull the rotation to write"
             case let .unknownKey(pinned, file):
                 "forged or substituted vault: its verification key \(file) is not linked to the pinned key \(pinned); after checking the key out of band, run coffer trust"
             case let .substituted(path, seenID, fileID):
@@ -71,18 +93,25 @@ public struct TrustStore: Sendable {
     // MARK: Checking
 
     /// The problems with opening `vault` from `filePath` on `branch` ("" outside git).
-    public func findings(for vault: Vault, at filePath: String, branch: String) -> [Finding] {
-        let state = load()
+    public func findings(for vault: Vault, at filePath: String, branch: String) throws -> [Finding] {
+        let state = try load()
         var findings: [Finding] = []
         let id = TextView.hex(vault.vaultID)
         if let seenID = state.paths[Self.absolute(filePath)], seenID != id {
             findings.append(.substituted(path: filePath, seenID: seenID, fileID: id))
         }
-        if let known = state.keys[id], let pinned = known.last,
-           !vault.file.keyChain.allKeys.contains(pinned), !known.contains(vault.verificationKey) {
-            findings.append(.unknownKey(pinned: Self.fingerprint(pinned), file: Self.fingerprint(vault.verificationKey)))
+        let chain = vault.file.keyChain.allKeys
+        if let known = state.keys[id], let pinned = known.last, !chain.contains(pinned.key),
+           !known.contains(where: { $0.key == vault.verificationKey }) {
+            findings.append(.unknownKey(pinned: Self.fingerprint(pinned.key), file: Self.fingerprint(vault.verificationKey)))
         }
-        if let record = state.versions[id + " " + branch] {
+        let record = state.versions[id + " " + branch]
+        // Older than the newest key this line of history has seen: a re-key here made it stale.
+        if let record, !chain.contains(record.key), let old = state.keys[id]?.first(where: { $0.key == vault.verificationKey }),
+           let supersededAt = old.supersededAt {
+            findings.append(.supersededKey(file: Self.fingerprint(old.key), supersededAt: supersededAt))
+        }
+        if let record {
             if vault.generation < record.generation {
                 findings.append(.rollback(seen: record.generation, file: vault.generation))
             } else if vault.generation == record.generation && Self.versionFingerprint(vault) != record.fingerprint {
@@ -93,13 +122,21 @@ public struct TrustStore: Sendable {
     }
 
     /// What is remembered of `vault`'s id on `branch`.
-    public func record(for vault: Vault, branch: String) -> Record? {
-        load().versions[TextView.hex(vault.vaultID) + " " + branch]
+    public func record(for vault: Vault, branch: String) throws -> Record? {
+        try load().versions[TextView.hex(vault.vaultID) + " " + branch]
     }
 
     /// The pinned verification key of `vault`'s id.
-    public func pinnedKey(for vault: Vault) -> [UInt8]? {
-        load().keys[TextView.hex(vault.vaultID)]?.last
+    public func pinnedKey(for vault: Vault) throws -> [UInt8]? {
+        try load().keys[TextView.hex(vault.vaultID)]?.last?.key
+    }
+
+    /// The chain's keys, each with the generation that replaced it.
+    static func knownKeys(_ chain: KeyChain) -> [KnownKey] {
+        let keys = chain.allKeys
+        return keys.indices.map { index in
+            KnownKey(key: keys[index], supersededAt: index < chain.links.count ? chain.links[index].generation : nil)
+        }
     }
 
     /// Remembers `vault` as seen at `filePath` on `branch`: the generation only moves up, and the
@@ -108,15 +145,15 @@ public struct TrustStore: Sendable {
         try update { state in
             let id = TextView.hex(vault.vaultID)
             state.paths[Self.absolute(filePath)] = id
-            let chain = vault.file.keyChain.allKeys
-            if let pinned = state.keys[id]?.last, !chain.contains(pinned) {
+            if let pinned = state.keys[id]?.last, !vault.file.keyChain.allKeys.contains(pinned.key) {
                 // An older version of a chain already known: keep the pin.
             } else {
-                state.keys[id] = chain
+                state.keys[id] = Self.knownKeys(vault.file.keyChain)
             }
             let key = id + " " + branch
             if let record = state.versions[key], record.generation > vault.generation { return }
-            state.versions[key] = Record(generation: vault.generation, fingerprint: Self.versionFingerprint(vault))
+            state.versions[key] = Record(
+                generation: vault.generation, fingerprint: Self.versionFingerprint(vault), key: vault.verificationKey)
         }
     }
 
@@ -126,8 +163,9 @@ public struct TrustStore: Sendable {
         try update { state in
             let id = TextView.hex(vault.vaultID)
             state.paths[Self.absolute(filePath)] = id
-            state.keys[id] = vault.file.keyChain.allKeys
-            state.versions[id + " " + branch] = Record(generation: vault.generation, fingerprint: Self.versionFingerprint(vault))
+            state.keys[id] = Self.knownKeys(vault.file.keyChain)
+            state.versions[id + " " + branch] = Record(
+                generation: vault.generation, fingerprint: Self.versionFingerprint(vault), key: vault.verificationKey)
         }
     }
 
@@ -140,26 +178,49 @@ public struct TrustStore: Sendable {
         return String(decoding: UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)), as: UTF8.self)
     }
 
-    /// Lines: `keys <id> <hex>...`, `version <generation> <fingerprint> <id> <branch>`, `path <id> <path>`.
-    private func load() -> State {
+    /// Lines: `keys <id> <hex>[@<superseded at>]...`, `version <generation> <fingerprint> <key> <id> <branch>`,
+    /// `path <id> <path>`. A missing file is an empty store; an unreadable or malformed one is an
+    /// error, never a reason to trust everything.
+    private func load() throws -> State {
         var state = State()
-        guard let bytes = try? FileSystem.read(path, limit: 16 << 20) else { return state }
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.read(path, limit: 64 << 20)
+        } catch CofferError.io(_, let reason) where reason == "no such file" {
+            return state
+        }
+        for (number, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n").enumerated() {
             let fields = line.split(separator: " ").map(String.init)
             switch fields.first {
             case "keys" where fields.count >= 3:
-                state.keys[fields[1]] = fields.dropFirst(2).compactMap(Self.bytes(fromHex:))
-            case "version" where fields.count >= 4:
-                guard let generation = UInt64(fields[1]) else { continue }
-                let key = line.split(separator: " ", maxSplits: 3).dropFirst(3).first.map(String.init) ?? ""
-                state.versions[key] = Record(generation: generation, fingerprint: fields[2])
+                let keys = fields.dropFirst(2).map { field -> KnownKey? in
+                    let parts = field.split(separator: "@").map(String.init)
+                    guard let key = Self.bytes(fromHex: parts[0]), key.count == VaultFile.keyByteCount else { return nil }
+                    if parts.count == 1 { return KnownKey(key: key, supersededAt: nil) }
+                    return UInt64(parts[1]).map { KnownKey(key: key, supersededAt: $0) }
+                }
+                if keys.contains(where: { $0 == nil }) { throw corrupt(number) }
+                state.keys[fields[1]] = keys.compactMap { $0 }
+            case "version" where fields.count >= 5:
+                guard let generation = UInt64(fields[1]), let key = Self.bytes(fromHex: fields[3]) else { throw corrupt(number) }
+                let name = line.split(separator: " ", maxSplits: 4).dropFirst(4).first.map(String.init) ?? ""
+                state.versions[name] = Record(generation: generation, fingerprint: fields[2], key: key)
             case "path" where fields.count >= 3:
                 state.paths[String(line.split(separator: " ", maxSplits: 2)[2])] = fields[1]
             default:
-                continue
+                throw corrupt(number)
             }
         }
         return state
+    }
+
+    private func corrupt(_ index: Int) -> CofferError {
+        .corrupted(part: "trust store \(path), line \(index + 1)")
+    }
+
+    /// Text that can stand in one line of the store.
+    private static func isStorable(_ text: String) -> Bool {
+        !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
     private func update(_ change: (inout State) -> Void) throws {
@@ -169,19 +230,23 @@ public struct TrustStore: Sendable {
             prefix += "/" + component
             if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw FileSystem.ioError(prefix) }
         }
-        let lock = try FolderLock(forVaultAt: path)
+        // Its own lock file: the folder may also hold a vault whose folder lock this process holds.
+        let lock = try FileLock(path + ".lock")
         defer { withExtendedLifetime(lock) {} }
         FileSystem.removeStaleTemporaries(for: path)
-        var state = load()
+        var state = try load()
         change(&state)
         var text = ""
         for (id, keys) in state.keys.sorted(by: { $0.key < $1.key }) {
-            text += "keys \(id) " + keys.map { TextView.hex($0) }.joined(separator: " ") + "\n"
+            let fields = keys.map { TextView.hex($0.key) + ($0.supersededAt.map { "@\($0)" } ?? "") }
+            text += "keys \(id) " + fields.joined(separator: " ") + "\n"
         }
-        for (key, record) in state.versions.sorted(by: { $0.key < $1.key }) {
-            text += "version \(record.generation) \(record.fingerprint) \(key)\n"
+        for (key, record) in state.versions.sorted(by: { $0.key < $1.key }) where Self.isStorable(key) {
+            text += "version \(record.generation) \(record.fingerprint) \(TextView.hex(record.key)) \(key)\n"
         }
-        for (file, id) in state.paths.sorted(by: { $0.key < $1.key }) { text += "path \(id) \(file)\n" }
+        for (file, id) in state.paths.sorted(by: { $0.key < $1.key }) where Self.isStorable(file) {
+            text += "path \(id) \(file)\n"
+        }
         try FileSystem.atomicReplace(path, with: Array(text.utf8), mode: 0o600) { _ in }
     }
 

@@ -66,13 +66,12 @@ public final class Vault {
 
     /// Reads and verifies a vault file: its key chain and signature. Needs no key.
     public static func open(at path: String) throws -> Vault {
-        let bytes: [UInt8]
-        do {
-            bytes = try FileSystem.read(path, limit: Limits.fileBytes)
-        } catch CofferError.corrupted(let part) {
-            throw CofferError.corrupted(part: part)
-        }
-        return try Vault(bytes: bytes, path: path)
+        try Vault(bytes: FileSystem.read(path, limit: Limits.fileBytes), path: path)
+    }
+
+    /// A vault file's bytes, refusing files larger than the format allows before reading them.
+    public static func readBytes(at path: String) throws -> [UInt8] {
+        try FileSystem.read(path, limit: Limits.fileBytes)
     }
 
     /// Decodes and verifies vault bytes that did not come from `path` directly (git blobs, tests).
@@ -351,6 +350,7 @@ public final class Vault {
         }
         FileSystem.removeStaleTemporaries(for: path)
 
+        guard file.generation < UInt64.max else { throw CofferError.corrupted(part: "header: generation at its maximum") }
         var next = file
         next.generation += 1
         let signingKey = try Vault.mapKeyErrors { try cipher.grant.signingKey() }

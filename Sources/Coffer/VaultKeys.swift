@@ -84,7 +84,9 @@ extension Vault {
     public func removeSlot(_ id: UInt32, rekey: Bool = true) throws -> [VaultEntry] {
         let grant = try requireMasterKey()
         let index = try slotIndex(id)
-        guard file.slots.count > 1 else { throw CofferError.conflict("the last key slot cannot be removed") }
+        guard file.slots.contains(where: { $0.id != id && $0.scope.isGlobal }) else {
+            throw CofferError.conflict("the last key slot that opens the whole vault cannot be removed")
+        }
         let exposed = Rotation.readableEntries(by: file.slots[index], in: file).map(VaultEntry.init)
         var content = file
         content.slots.remove(at: index)

@@ -1,3 +1,4 @@
+import Coffer
 import CofferCrypto
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,12 @@ enum FileInput {
         return try Terminal.readSecret(fd: fd, limit: limit, what: path)
     }
 
+    /// A file that holds no key (an import file, a template, a vault), read into an ordinary array.
     static func readBytes(_ path: String, limit: Int) throws -> [UInt8] {
-        try read(path, limit: limit).withUnsafeBytes { Array($0) }
+        do {
+            return try FileReading.read(path, limit: limit)
+        } catch CofferError.io(_, let reason) where reason == "no such file" {
+            throw Failure(.notFound, "\(path): no such file")
+        }
     }
 }

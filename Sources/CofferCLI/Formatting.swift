@@ -7,7 +7,7 @@ import Glibc
 enum Formatting {
     /// `2026-11-25T13:00:00Z`.
     static func timestamp(_ seconds: UInt64) -> String {
-        var time = time_t(seconds)
+        var time = time_t(clamping: seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
         var buffer = [CChar](repeating: 0, count: 32)

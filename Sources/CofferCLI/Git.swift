@@ -32,7 +32,7 @@ extension CofferCommand.Git {
         static let attributesLine = "*.coffer merge=coffer diff=coffer"
 
         func run() throws {
-            let command = Self.cofferCommand()
+            let command = Self.shellQuoted(Self.cofferCommand())
             let settings = [
                 ("merge.coffer.name", "coffer entry-level merge"),
                 ("merge.coffer.driver", "\(command) git merge %O %A %B %P"),
@@ -78,6 +78,12 @@ extension CofferCommand.Git {
             guard fd >= 0 else { throw Failure(.io, "\(path): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
             Terminal.writeAll(fd, Array(text.utf8))
+        }
+
+        /// `text` as one word for git's shell: unchanged when it needs no quoting.
+        static func shellQuoted(_ text: String) -> String {
+            let plain = text.allSatisfy { $0.isLetter || $0.isNumber || "/._-+".contains($0) }
+            return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
         }
 
         /// `coffer` when that name in PATH is this program, else this program's absolute path.
@@ -127,7 +133,7 @@ extension CofferCommand.Git {
                 .authentication,
                 "merging vaults needs a key: run eval \"$(coffer unlock)\" in this shell, or set COFFER_IDENTITY_FILE, then merge again")
         }
-        try UnlockOptions.parse([]).unlock(vault, allowSession: false)
+        try UnlockOptions.parse([]).unlock(vault, allowSession: false, interactive: false)
     }
 
     /// Unlocks both sides, once when they share a master key.
@@ -147,6 +153,13 @@ extension CofferCommand.Git {
         let oursVault = try Vault(bytes: ours, path: label)
         let theirsVault = try Vault(bytes: theirs, path: label)
         let baseFile = base.isEmpty ? nil : try Vault(bytes: base, path: label).file
+        // Forged or substituted versions are refused here as on any open; older ones are what merges are for.
+        let branch = GitBranch.current(forFileAt: label)
+        for vault in [oursVault, theirsVault] {
+            if let finding = try VaultOptions.trustStore.findings(for: vault, at: label, branch: branch).first(where: \.blocksReads) {
+                throw Failure(.corrupted, finding.message)
+            }
+        }
         try unlockSides(oursVault, theirsVault)
         let outcome = try GitMerge.merge(
             base: baseFile, ours: GitMerge.Side(file: oursVault.file, grant: oursVault.keyGrant),

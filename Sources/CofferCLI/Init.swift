@@ -23,13 +23,16 @@ extension CofferCommand {
 
         func run() throws {
             let path = try location.resolvedPath(creating: true)
+            let vault: Vault
             if let recipient {
                 let parsed = try Recipient(parsing: recipient)
-                _ = try Vault.create(at: path, recipient: parsed.publicKey, label: label ?? "recipient")
+                vault = try Vault.create(at: path, recipient: parsed.publicKey, label: label ?? "recipient")
             } else {
                 let passphrase = try UnlockOptions.newPassphrase(file: passphraseFile ?? ProcessInfoLite.environment["COFFER_PASSPHRASE_FILE"])
-                _ = try Vault.create(at: path, passphrase: passphrase, kdf: try kdf.parameters(), label: label ?? "passphrase")
+                vault = try Vault.create(at: path, passphrase: passphrase, kdf: try kdf.parameters(), label: label ?? "passphrase")
             }
+            // A new vault at this path is trusted as made: it pins its own key and replaces any record.
+            try VaultOptions.trustStore.trust(vault, at: path, branch: GitBranch.current(forFileAt: path))
             Terminal.writeAll(2, Array("coffer: created \(path)\n".utf8))
         }
     }

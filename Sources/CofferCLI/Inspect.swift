@@ -27,10 +27,10 @@ extension CofferCommand {
             ]
             rows += file.slots.map { ["  " + $0.idText, Self.describe($0)] }
             let branch = GitBranch.current(forFileAt: path)
-            if let record = VaultOptions.trustStore.record(for: vault, branch: branch) {
+            if let record = try VaultOptions.trustStore.record(for: vault, branch: branch) {
                 rows.append(["remembered", "generation \(record.generation)\(branch.isEmpty ? "" : " on \(branch)")"])
             }
-            if let pinned = VaultOptions.trustStore.pinnedKey(for: vault) {
+            if let pinned = try VaultOptions.trustStore.pinnedKey(for: vault) {
                 rows.append(["pinned key", TrustStore.fingerprint(pinned)])
             }
             rows.append(["this file", "generation \(file.generation), key \(TrustStore.fingerprint(file.keyChain.currentKey))"])

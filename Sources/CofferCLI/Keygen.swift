@@ -41,12 +41,13 @@ extension CofferCommand {
             }
             let path = try output ?? defaultPath()
             let identity = Identity.generate()
-            let contents: [UInt8]
+            let contents: SecureBytes
             if passphrase || newPassphraseFile != nil {
-                contents = try IdentityFile.renderProtected(
+                let sealed = try IdentityFile.renderProtected(
                     identity, passphrase: try UnlockOptions.newPassphrase(file: newPassphraseFile), parameters: try kdf.parameters())
+                contents = sealed.withUnsafeBytes { SecureBytes(copying: $0) }
             } else {
-                contents = IdentityFile.render(identity).withUnsafeBytes { Array($0) }
+                contents = IdentityFile.render(identity)
             }
             try writeNew(path, contents)
             Terminal.writeAll(2, Array("coffer: wrote identity \(path)\n".utf8))
@@ -59,14 +60,27 @@ extension CofferCommand {
             return folder + "/identity.txt"
         }
 
-        private func writeNew(_ path: String, _ bytes: [UInt8]) throws {
+        /// Writes a new file (never over an existing one); on any failure nothing is left behind.
+        private func writeNew(_ path: String, _ contents: SecureBytes) throws {
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 throw Failure(errno == EEXIST ? .conflict : .io, "\(path): \(String(cString: strerror(errno)))")
             }
-            defer { close(fd) }
-            Terminal.writeAll(fd, bytes)
-            guard fsync(fd) == 0 else { throw Failure(.io, "\(path): \(String(cString: strerror(errno)))") }
+            var written = 0
+            let failure: Int32? = contents.withUnsafeBytes { bytes in
+                while written < bytes.count {
+                    let count = write(fd, bytes.baseAddress! + written, bytes.count - written)
+                    if count < 0 && errno == EINTR { continue }
+                    guard count > 0 else { return errno }
+                    written += count
+                }
+                return fsync(fd) == 0 ? nil : errno
+            }
+            close(fd)
+            if let failure {
+                unlink(path)
+                throw Failure(.io, "\(path): \(String(cString: strerror(failure)))")
+            }
         }
     }
 }

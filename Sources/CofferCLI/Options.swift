@@ -103,7 +103,8 @@ struct UnlockOptions: ParsableArguments {
         try unlock(vault, allowSession: true)
     }
 
-    func unlock(_ vault: Vault, allowSession: Bool) throws {
+    /// `interactive: false` never asks on the terminal (git drivers): a missing key is an error.
+    func unlock(_ vault: Vault, allowSession: Bool, interactive: Bool = true) throws {
         let environment = ProcessInfoLite.environment
         let explicit = identity != nil || passphraseFile != nil || passphraseFD != nil
         if allowSession, !explicit, let token = environment[SessionStore.environmentVariable], !token.isEmpty {
@@ -115,15 +116,17 @@ struct UnlockOptions: ParsableArguments {
             }
         }
         if let identityPath = identity ?? environment["COFFER_IDENTITY_FILE"] {
-            let identities = try Self.loadIdentities(identityPath) { try passphrase(prompt: "Passphrase for identity \(identityPath): ") }
+            let identities = try Self.loadIdentities(identityPath) {
+                try passphrase(prompt: "Passphrase for identity \(identityPath): ", interactive: interactive)
+            }
             try vault.unlock(identities: identities.map(\.secretKey))
             return
         }
-        try vault.unlock(passphrase: try passphrase(prompt: "Passphrase for \(vault.path): "))
+        try vault.unlock(passphrase: try passphrase(prompt: "Passphrase for \(vault.path): ", interactive: interactive))
     }
 
-    /// The current passphrase, from a file, a descriptor or the terminal.
-    func passphrase(prompt: String) throws -> SecureBytes {
+    /// The current passphrase, from a file, a descriptor or (when `interactive`) the terminal.
+    func passphrase(prompt: String, interactive: Bool = true) throws -> SecureBytes {
         if let path = passphraseFile {
             return try Self.readPassphraseFile(path)
         }
@@ -133,7 +136,7 @@ struct UnlockOptions: ParsableArguments {
         if let path = ProcessInfoLite.environment["COFFER_PASSPHRASE_FILE"] {
             return try Self.readPassphraseFile(path)
         }
-        guard let typed = try Terminal.prompt(prompt) else {
+        guard interactive, let typed = try Terminal.prompt(prompt) else {
             throw Failure(
                 .authentication,
                 "no passphrase: no terminal to ask on; use --passphrase-file, --passphrase-fd, --identity, or a session (coffer unlock)")

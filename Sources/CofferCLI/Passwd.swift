@@ -20,6 +20,8 @@ extension CofferCommand {
 
         func run() throws {
             let slotID = try slot.map(SlotArgument.parse)
+            // Asked before the vault's folder is locked, so other writers never wait on a prompt.
+            let newPassphrase = try UnlockOptions.newPassphrase(file: newPassphraseFile)
             try location.modify(unlock: unlock) { vault in
                 guard let target = slotID ?? vault.unlockedSlot?.id, let current = vault.slots.first(where: { $0.id == target }) else {
                     throw Failure(.notFound, slotID == nil ? "name the passphrase slot to change with --slot" : "no key slot \(slot ?? "")")
@@ -28,8 +30,7 @@ extension CofferCommand {
                     throw Failure(.usage, "slot \(current.idText) is a recipient slot, not a passphrase")
                 }
                 let parameters = kdf.isSet ? try kdf.parameters() : try Argon2idParameters.make(ops: ops, mem: mem)
-                let passphrase = try UnlockOptions.newPassphrase(file: newPassphraseFile)
-                try vault.changePassphrase(slot: target, to: passphrase, kdf: parameters)
+                try vault.changePassphrase(slot: target, to: newPassphrase, kdf: parameters)
             }
             Terminal.writeAll(2, Array("coffer: passphrase changed\n".utf8))
         }

@@ -86,8 +86,9 @@ extension CofferCommand.Slots {
 
         func run() throws {
             let parameters = try kdf.parameters()
+            let newPassphrase = try UnlockOptions.newPassphrase(file: newPassphraseFile)
             let slot = try location.modify(unlock: unlock) { vault in
-                try vault.addPassphraseSlot(try UnlockOptions.newPassphrase(file: newPassphraseFile), kdf: parameters, label: label)
+                try vault.addPassphraseSlot(newPassphrase, kdf: parameters, label: label)
             }
             Terminal.output(slot.idText + "\n")
         }

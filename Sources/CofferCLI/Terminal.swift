@@ -35,12 +35,16 @@ enum Terminal {
         setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
     }
 
-    /// Reads everything from `fd` into guarded memory (at most `limit` bytes).
+    /// Reads everything from `fd` into guarded memory (at most `limit` bytes). For a regular file
+    /// the buffer is sized from the file, so a large limit costs nothing for a small file.
     static func readSecret(fd: Int32, limit: Int, what: String) throws -> SecureBytes {
-        let buffer = SecureBytes(count: limit + 1)
+        var info = stat()
+        let isFile = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+        let capacity = isFile ? min(Int(info.st_size), limit) + 1 : limit + 1
+        let buffer = SecureBytes(count: capacity)
         var total = 0
-        while total <= limit {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, limit + 1 - total) }
+        while total < capacity {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, capacity - total) }
             if count < 0 && errno == EINTR { continue }
             guard count >= 0 else { throw Failure(.io, "cannot read \(what): \(String(cString: strerror(errno)))") }
             if count == 0 { break }

@@ -9,10 +9,10 @@ extension VaultOptions {
         let path = try resolvedPath()
         let vault = try Vault.open(at: path)
         let branch = GitBranch.current(forFileAt: path)
-        let findings = Self.trustStore.findings(for: vault, at: path, branch: branch)
+        let findings = try Self.trustStore.findings(for: vault, at: path, branch: branch)
         if let blocking = findings.first(where: \.blocksReads) { throw Failure(.corrupted, blocking.message) }
         for finding in findings { Terminal.warn(finding.message) }
-        if findings.isEmpty { try? Self.trustStore.remember(vault, at: path, branch: branch) }
+        if findings.isEmpty { try Self.trustStore.remember(vault, at: path, branch: branch) }
         return vault
     }
 
@@ -25,14 +25,15 @@ extension VaultOptions {
             try checkForWriting(vault, at: path, branch: branch)
             let result = try body(vault)
             if vault.hasUnsavedChanges { try vault.save() }
-            try? Self.trustStore.remember(vault, at: path, branch: branch)
+            try Self.trustStore.remember(vault, at: path, branch: branch)
             return result
         }
     }
 
     private func checkForWriting(_ vault: Vault, at path: String, branch: String) throws {
-        for finding in Self.trustStore.findings(for: vault, at: path, branch: branch) where finding.blocksReads || !allowRollback {
-            throw Failure(.corrupted, finding.message + (finding.blocksReads ? "" : "; writing refused (--allow-rollback to proceed)"))
+        for finding in try Self.trustStore.findings(for: vault, at: path, branch: branch)
+        where !(allowRollback && finding.allowRollbackOverrides) {
+            throw Failure(.corrupted, finding.message + (finding.allowRollbackOverrides ? "; writing refused (--allow-rollback to proceed)" : ""))
         }
     }
 }

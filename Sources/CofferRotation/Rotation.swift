@@ -8,6 +8,7 @@ public enum Rotation {
     /// key-chain link, signed by the old key, to the new verification key. Names, scopes, metadata
     /// and slot ids are unchanged. The generation is left to the save that writes the result.
     public static func rekey(_ file: VaultFile, from old: KeyGrant) throws -> (file: VaultFile, grant: KeyGrant) {
+        guard file.generation < UInt64.max else { throw KeyError.tampered(part: "header: generation at its maximum") }
         let oldSigningKey = try old.signingKey()
         let new = KeyGrant.generate()
         let reader = EntryCipher(vaultID: file.vaultID, grant: old)

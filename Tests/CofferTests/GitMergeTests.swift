@@ -308,7 +308,7 @@ private let shop = Scope(project: "shop")
 
         // Each side removing a different slot would leave none: refused.
         let removedTheirs = try versions.derive(base) { try $0.removeSlot(second, rekey: false) }
-        #expect(throws: CofferError.conflict("the merge would leave the vault without a key slot")) {
+        #expect(throws: CofferError.conflict("the merge would leave the vault without a slot that opens all of it")) {
             try versions.merge(base, removedOurs, removedTheirs)
         }
     }
@@ -318,6 +318,24 @@ private let shop = Scope(project: "shop")
     /// One side re-keyed (rotate), the other added and changed secrets: the result uses the
     /// newer key and chain, everything taken from the other side is re-sealed under it, and the
     /// old master key opens nothing in it.
+    /// A slot added on the side whose key the other side replaced could be a revoked party's way
+    /// back in: it is a conflict until a resolve takes it explicitly.
+    @Test func slotAddedUnderTheReplacedKeyNeedsAnExplicitResolve() throws {
+        let versions = try Versions()
+        let base = try versions.base([("a", .global, "a0")])
+        let rotated = try versions.derive(base) { try $0.rotate() }
+        let stale = try versions.derive(base) { try $0.addRecipientSlot(Identity.generate().recipient.publicKey) }
+        guard case let .conflicts(conflicts) = try versions.merge(base, rotated, stale) else {
+            Issue.record("a slot added under the replaced key merged silently")
+            return
+        }
+        #expect(conflicts.map(\.theirs) == ["added or changed under the replaced key"])
+        let resolved = try versions.merge(base, rotated, stale) { _ in .theirs }
+        guard case let .merged(file, _) = resolved else { Issue.record("an explicit resolve did not merge"); return }
+        #expect(file.slots.count == 2)
+        #expect(file.keyChain == rotated.file.keyChain)
+    }
+
     @Test(arguments: [false, true])
     func resultUsesTheNewerKey(rotatedOnTheirs: Bool) throws {
         let versions = try Versions()
@@ -326,7 +344,6 @@ private let shop = Scope(project: "shop")
         let changed = try versions.derive(base) {
             try $0.set("a", value: Array("a1".utf8), overwrite: true)
             try $0.set("c", value: Array("c1".utf8), in: shop)
-            try $0.addRecipientSlot(Identity.generate().recipient.publicKey)
         }
         let ours = rotatedOnTheirs ? changed : rotated, theirs = rotatedOnTheirs ? rotated : changed
         let outcome = try versions.merge(base, ours, theirs)
@@ -337,7 +354,7 @@ private let shop = Scope(project: "shop")
         #expect(result.file.keyChain == rotated.file.keyChain)
         #expect(result.file.keyChain.links.count == 1)
         #expect(try values(result) == ["global/a": "a1", "project=shop/b": "b0", "project=shop/c": "c1"])
-        #expect(result.slots.count == 2)
+        #expect(result.slots.count == 1)
 
         let oldGrant = try #require(base.keyGrant)
         for entry in result.file.entries {

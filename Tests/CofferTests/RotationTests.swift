@@ -239,7 +239,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let vault = try Self.populated(in: directory)
         let bytes = try readBytes(vault.path)
-        #expect(throws: CofferError.conflict("the last key slot cannot be removed")) { try vault.removeSlot(vault.slots[0].id) }
+        #expect(throws: CofferError.conflict("the last key slot that opens the whole vault cannot be removed")) { try vault.removeSlot(vault.slots[0].id) }
         #expect(!vault.hasUnsavedChanges)
         #expect(try readBytes(vault.path) == bytes)
         #expect(throws: CofferError.entryMissing(name: "00000000", scope: "key slots")) { try vault.removeSlot(0) }
