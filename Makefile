@@ -26,6 +26,7 @@ fuzz: build
 	    --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer || exit 1; \
 	done
 	@set -e; corpus=$$(mktemp -d); trap 'rm -rf "$$corpus"' EXIT; mkdir -p "$$corpus/seeds" fuzz-out; \
+	export XDG_STATE_HOME="$$corpus/state" XDG_DATA_HOME="$$corpus/data"; \
 	cp Specs/test-vectors/*.coffer "$$corpus/seeds/"; printf 'correct horse battery staple\n' > "$$corpus/pw"; \
 	$(COFFER) init --vault "$$corpus/seeds/made.coffer" --kdf-ops 1 --kdf-memory 8 --passphrase-file "$$corpus/pw" 2>/dev/null; \
 	printf 'A=1\nexport B="two"\n' > "$$corpus/x.env"; \
