@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COFFER = .build/debug/coffer
 
-.PHONY: deps build test demo man completions fuzz
+.PHONY: deps build test demo man completions fuzz bench bench-check compare
 deps: ## Install libsodium-dev, and age and time for the tests, when missing.
 	@pkg-config --exists libsodium && command -v age >/dev/null && [ -x /usr/bin/time ] || { \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev age time >/dev/null; }
@@ -13,7 +13,24 @@ build: deps
 
 test: deps
 	$(SWIFT) test
-	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60; fi
+	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 && $(MAKE) --no-print-directory bench-check; fi
+
+# The benchmark package (Benchmarks/README.md): every benchmark, about 5 minutes from cold.
+bench: deps
+	cd Benchmarks && $(SWIFT) package benchmark --no-progress
+
+# Allocation counts against the committed thresholds (CI runs this inside `make test`).
+BENCH_SELECTION = --path Thresholds/6.3 --skip 'Argon2id\..*|AEAD\.ratio\..*' --metric mallocCountTotal --no-progress
+bench-check: deps
+	cd Benchmarks && $(SWIFT) package benchmark thresholds check $(BENCH_SELECTION)
+
+# Whole-process figures and the peers (age, KeePassXC, ansible-vault), side by side.
+compare: deps
+	$(SWIFT) build -c release --product coffer
+	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/session-get.sh
+	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/merge.sh
+	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/size-memory.sh
+	COFFER=$$PWD/.build/release/coffer bash Benchmarks/peers/compare.sh
 
 # libFuzzer over the codec and the whole open path, FUZZ_SECONDS each (CI: a 60-second smoke).
 # SwiftPM's --sanitize=fuzzer links libFuzzer; -Xswiftc -sanitize=fuzzer also instruments the

@@ -23,7 +23,7 @@ public struct TrustStore: Sendable {
         var supersededAt: UInt64?
     }
 
-    struct State {
+    struct State: Equatable {
         var keys: [String: [KnownKey]] = [:]
         var versions: [String: Record] = [:]
         var paths: [String: String] = [:]
@@ -234,8 +234,11 @@ public struct TrustStore: Sendable {
         let lock = try FileLock(path + ".lock")
         defer { withExtendedLifetime(lock) {} }
         FileSystem.removeStaleTemporaries(for: path)
-        var state = try load()
+        let before = try load()
+        var state = before
         change(&state)
+        // Most opens change nothing: no rewrite, no fsync.
+        guard state != before else { return }
         var text = ""
         for (id, keys) in state.keys.sorted(by: { $0.key < $1.key }) {
             let fields = keys.map { TextView.hex($0.key) + ($0.supersededAt.map { "@\($0)" } ?? "") }

@@ -4,6 +4,7 @@ import Coffer
 extension CofferCommand {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Delete one or more secrets; if any name is unknown, nothing is deleted.",
             aliases: ["rm"])
 

@@ -7,6 +7,7 @@ import Glibc
 extension CofferCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write the secrets a scope resolves as dotenv, JSON, YAML, Kestra variables or a Kubernetes Secret.",
             discussion: """
                 dotenv: PG_USER="..." lines. json, yaml: a flat map of names to values. kestra: \

@@ -5,6 +5,7 @@ import CofferCrypto
 extension CofferCommand {
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract: "Store a random secret without showing it.")
 
         enum Charset: String, ExpressibleByArgument, CaseIterable {

@@ -4,6 +4,7 @@ import Coffer
 extension CofferCommand {
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "get",
             abstract: "Print a secret's value exactly as stored (a newline is added only on a terminal).",
             discussion: "With --project/--domain the most specific entry wins: project+domain, project, domain, global.")
 

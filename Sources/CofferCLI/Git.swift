@@ -9,6 +9,7 @@ import Glibc
 extension CofferCommand {
     struct Git: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "git",
             abstract: "Make git diff and merge vaults entry by entry (Specs/git.md).",
             subcommands: [Setup.self, Textconv.self, Merge.self, Resolve.self])
     }
@@ -17,6 +18,7 @@ extension CofferCommand {
 extension CofferCommand.Git {
     struct Setup: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "setup",
             abstract: "Configure this repository (or, with --global, your git) to use coffer's diff and merge drivers.",
             discussion: """
                 Adds `*.coffer merge=coffer diff=coffer` to .gitattributes (or your global attributes file) \
@@ -106,6 +108,7 @@ extension CofferCommand.Git {
 
     struct Textconv: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "textconv",
             abstract: "Print a vault as stable text for git diff: one line per fact, never a value. Needs no key.")
 
         @Argument(help: "The vault file (git passes a temporary copy).")
@@ -175,6 +178,7 @@ extension CofferCommand.Git {
 
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "merge",
             abstract: "git's merge driver (%O %A %B %P): a three-way merge entry by entry, written to OURS.",
             discussion: "Needs a session or $COFFER_IDENTITY_FILE; on conflict, OURS is left as it was and the exit code is 5.")
 
@@ -193,6 +197,7 @@ extension CofferCommand.Git {
 
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resolve",
             abstract: "Finish a conflicted merge from the three versions in git's index, taking one side for conflicts.",
             discussion: "Without NAMEs every conflict takes the chosen side; with NAMEs only those do. Then: git add PATH && git commit.")
 
@@ -230,6 +235,7 @@ extension CofferCommand.Git {
 extension CofferCommand {
     struct Trust: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "trust",
             abstract: "Accept the vault as it is now after a key, id or rollback warning (check fingerprints out of band first).")
 
         @OptionGroup var location: VaultOptions

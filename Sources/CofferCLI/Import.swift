@@ -4,6 +4,7 @@ import Coffer
 extension CofferCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Import secrets from a YAML, JSON or .env file, all or nothing.",
             discussion: """
                 YAML and JSON: flat or nested maps; nested keys are joined with dots (pg: {user: x} gives \

@@ -6,6 +6,7 @@ import CofferRotation
 extension CofferCommand {
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create a new vault (./secrets.coffer unless --vault or --local says otherwise).",
             discussion: "The passphrase is asked twice on the terminal, or read from --passphrase-file. With --recipient the first key slot belongs to an age public key instead.")
 

@@ -6,6 +6,7 @@ import CofferRotation
 extension CofferCommand {
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "inspect",
             abstract: "Show the vault's format, id, generation, keys and slots. Needs no passphrase, shows no secret.")
 
         @OptionGroup var location: VaultOptions

@@ -9,6 +9,7 @@ import Glibc
 extension CofferCommand {
     struct Keygen: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "keygen",
             abstract: "Make an X25519 identity in age's format; print its public key (age1...) on stdout.",
             discussion: """
                 The identity file (mode 0600) works with age (`age -d -i FILE`) and sops; keys made by \

@@ -4,6 +4,7 @@ import Coffer
 extension CofferCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List secrets: names, scopes, updated time, description. Values only with --values.",
             discussion: """
                 Without --values no passphrase is needed. With --project/--domain the list is the resolved \

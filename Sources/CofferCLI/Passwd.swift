@@ -5,6 +5,7 @@ import CofferCodec
 extension CofferCommand {
     struct Passwd: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "passwd",
             abstract: "Change a passphrase: one key slot re-wrapped, every entry left byte-identical.",
             discussion: "Changes the slot the current passphrase opens, or --slot ID. KDF parameters stay as they were unless given.")
 

@@ -4,6 +4,7 @@ import Coffer
 extension CofferCommand {
     struct Render: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "render",
             abstract: "Fill a template's {{ secret('NAME') }} references with secret values.",
             discussion: """
                 Each reference, with single or double quotes and any spaces inside the braces, is replaced \

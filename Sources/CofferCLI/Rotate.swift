@@ -4,6 +4,7 @@ import Coffer
 extension CofferCommand {
     struct Rotate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rotate",
             abstract: "Re-key the vault: a fresh master key, every entry re-sealed, every slot re-wrapped.",
             discussion: "Names, scopes and metadata are unchanged. The new verification key is linked to the old one by a signed key-chain entry.")
 

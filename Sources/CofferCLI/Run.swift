@@ -7,6 +7,7 @@ import Glibc
 extension CofferCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Run a command with secrets in its environment.",
             discussion: """
                 Each secret the scope resolves becomes a variable: pg.user is PG_USER (APP_PG_USER with \

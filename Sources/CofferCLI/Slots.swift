@@ -7,6 +7,7 @@ import CofferRotation
 extension CofferCommand {
     struct Slots: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "slots",
             abstract: "List, add and remove key slots (passphrases and age recipients).",
             subcommands: [ListSlots.self, AddPassphrase.self, AddRecipient.self, Remove.self],
             defaultSubcommand: ListSlots.self)
@@ -72,7 +73,7 @@ extension CofferCommand.Slots {
     }
 
     struct AddPassphrase: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a passphrase slot (a second person, or a recovery passphrase).")
+        static let configuration = CommandConfiguration(commandName: "add-passphrase", abstract: "Add a passphrase slot (a second person, or a recovery passphrase).")
 
         @OptionGroup var location: VaultOptions
         @OptionGroup var unlock: UnlockOptions
@@ -96,6 +97,7 @@ extension CofferCommand.Slots {
 
     struct AddRecipient: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add-recipient",
             abstract: "Add age recipients (age1... public keys); --project/--domain grant that scope only, read-only.")
 
         @Argument(help: "age1... public keys.")
@@ -134,6 +136,7 @@ extension CofferCommand.Slots {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Remove a key slot and re-key the vault (the last slot cannot be removed).",
             discussion: """
                 Re-keying means the removed party's copy of the master key opens nothing written from now \

@@ -7,6 +7,7 @@ import Glibc
 extension CofferCommand {
     struct Unlock: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "unlock",
             abstract: "Unlock a vault once; later commands in this shell need no passphrase.",
             discussion: """
                 Use as: eval "$(coffer unlock)"   (bash, zsh), or coffer unlock --shell fish | source. \
@@ -49,7 +50,7 @@ extension CofferCommand {
     }
 
     struct Lock: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "End this vault's session (--all: every session).")
+        static let configuration = CommandConfiguration(commandName: "lock", abstract: "End this vault's session (--all: every session).")
 
         @OptionGroup var location: VaultOptions
 
@@ -69,7 +70,7 @@ extension CofferCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the vault used and whether a session is open, with its time left.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the vault used and whether a session is open, with its time left.")
 
         @OptionGroup var location: VaultOptions
 

@@ -4,6 +4,7 @@ import Coffer
 extension CofferCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check the vault's signature; with a key, also open every entry.",
             discussion: """
                 Without a key source (--passphrase-file, --passphrase-fd, --identity, a session) or --unlock, \
