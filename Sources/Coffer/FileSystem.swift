@@ -108,11 +108,20 @@ enum FileSystem {
         }
     }
 
-    /// Writes `bytes` to a new temporary file beside `path` (fsynced, mode `mode`), lets `check`
-    /// read it back, renames it over `path` and fsyncs the folder. On any failure the old file stays.
-    /// `durable: false` skips the fsyncs, for files on a RAM-backed runtime folder (sessions).
-    static func atomicReplace(
-        _ path: String, with bytes: [UInt8], mode: mode_t, durable: Bool = true, check: ([UInt8]) throws -> Void
+    /// Writes `bytes` to a new temporary file beside `path` (fsynced, mode `mode`), renames it over
+    /// `path` and fsyncs the folder. On any failure the old file stays. `durable: false` skips the
+    /// fsyncs, for files on a RAM-backed runtime folder (sessions).
+    static func atomicReplace(_ path: String, with bytes: [UInt8], mode: mode_t, durable: Bool = true) throws {
+        try atomicReplace(path, with: bytes, mode: mode, durable: durable, readsBack: false) { _ in }
+    }
+
+    /// The same, with the temporary file read back from disk and handed to `check` before the rename.
+    static func atomicReplace(_ path: String, with bytes: [UInt8], mode: mode_t, check: ([UInt8]) throws -> Void) throws {
+        try atomicReplace(path, with: bytes, mode: mode, durable: true, readsBack: true, check: check)
+    }
+
+    private static func atomicReplace(
+        _ path: String, with bytes: [UInt8], mode: mode_t, durable: Bool, readsBack: Bool, check: ([UInt8]) throws -> Void
     ) throws {
         let directory = directory(of: path)
         let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...35), radix: 36) }.joined()
@@ -129,7 +138,7 @@ enum FileSystem {
             guard !durable || retrying({ fsync(fd) }) == 0 else { throw ioError(temporary) }
             if durable { CrashPoint.reach(.synced) }
         }
-        try check(try read(temporary, limit: bytes.count))
+        if readsBack { try check(try read(temporary, limit: bytes.count)) }
         guard rename(temporary, path) == 0 else { throw ioError(path) }
         renamed = true
         guard durable else { return }
@@ -161,8 +170,9 @@ final class FolderLock {
     }
 }
 
-/// Whole-file reads for other programs of the package (the CLI's import files and templates).
-public enum FileReading {
+/// Whole-file reads and atomic writes for other programs of the package (the CLI's import files,
+/// templates, and `render -o` / `export -o` outputs).
+public enum Files {
     /// The file's bytes, refusing a file larger than `limit` before reading it.
     public static func read(_ path: String, limit: Int) throws -> [UInt8] {
         do {
@@ -170,6 +180,12 @@ public enum FileReading {
         } catch CofferError.corrupted {
             throw CofferError.invalidArgument("\(path) is larger than \(limit) bytes")
         }
+    }
+
+    /// Replaces `path` with `bytes` atomically (temporary file beside it, fsync, rename, fsync
+    /// of the folder), with `mode`; on failure `path` is untouched and no temporary is left.
+    public static func replace(_ path: String, with bytes: [UInt8], mode: UInt32) throws {
+        try FileSystem.atomicReplace(path, with: bytes, mode: mode_t(mode))
     }
 }
 

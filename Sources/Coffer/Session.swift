@@ -51,10 +51,7 @@ public struct SessionStore: Sendable {
     }
 
     public func path(for vaultID: [UInt8]) -> String {
-        folder + "/" + vaultID.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined() + ".session"
+        folder + "/" + TextView.hex(vaultID) + ".session"
     }
 
     /// A new random token, as the text that goes in `COFFER_SESSION`.
@@ -139,7 +136,7 @@ public struct SessionStore: Sendable {
         let box = XChaCha20Poly1305.seal(
             masterKey, key: Self.sealingKey(token: tokenKey, vaultID: state.vaultID), authenticating: header)
         let path = path(for: state.vaultID)
-        try FileSystem.atomicReplace(path, with: header + box.combined, mode: 0o600, durable: false) { _ in }
+        try FileSystem.atomicReplace(path, with: header + box.combined, mode: 0o600, durable: false)
     }
 
     /// Creates the folder 0700, or checks that an existing one is a real folder of ours with mode 0700.

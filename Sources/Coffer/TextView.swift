@@ -35,7 +35,8 @@ public enum TextView {
         hex(sealed.withUnsafeBytes { BLAKE2b.hash($0, byteCount: 16) }.prefix(8))
     }
 
-    static func hex<C: Collection<UInt8>>(_ bytes: C) -> String {
+    /// Lower-case hex, as every text form of Coffer shows ids and keys.
+    public static func hex<C: Collection<UInt8>>(_ bytes: C) -> String {
         bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 

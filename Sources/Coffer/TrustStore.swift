@@ -250,7 +250,7 @@ public struct TrustStore: Sendable {
         for (file, id) in state.paths.sorted(by: { $0.key < $1.key }) where Self.isStorable(file) {
             text += "path \(id) \(file)\n"
         }
-        try FileSystem.atomicReplace(path, with: Array(text.utf8), mode: 0o600) { _ in }
+        try FileSystem.atomicReplace(path, with: Array(text.utf8), mode: 0o600)
     }
 
     private static func bytes(fromHex text: String) -> [UInt8]? {

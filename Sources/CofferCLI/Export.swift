@@ -53,7 +53,7 @@ extension CofferCommand {
             try unlock.unlock(vault)
             let text = try vault.export(format: format, scope: scope, only: names, k8sName: k8sName, k8sNamespace: k8sNamespace)
             if let output {
-                try OutputFile.write(text, to: output)
+                try Files.replace(output, with: text, mode: 0o600)
             } else {
                 Terminal.writeAll(1, text)
             }

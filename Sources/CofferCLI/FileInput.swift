@@ -18,7 +18,7 @@ enum FileInput {
     /// A file that holds no key (an import file, a template, a vault), read into an ordinary array.
     static func readBytes(_ path: String, limit: Int) throws -> [UInt8] {
         do {
-            return try FileReading.read(path, limit: limit)
+            return try Files.read(path, limit: limit)
         } catch CofferError.io(_, let reason) where reason == "no such file" {
             throw Failure(.notFound, "\(path): no such file")
         }

@@ -15,17 +15,6 @@ enum Formatting {
         return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    static func hex<C: Collection<UInt8>>(_ bytes: C) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
     /// A JSON string literal.
     static func json(_ text: String) -> String { SecretExport.jsonQuoted(text) }
 

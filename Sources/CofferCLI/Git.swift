@@ -244,7 +244,7 @@ extension CofferCommand {
             let path = try location.resolvedPath()
             let vault = try Vault.open(at: path)
             try VaultOptions.trustStore.trust(vault, at: path, branch: GitBranch.current(forFileAt: path))
-            Terminal.output("trusted \(path): vault \(Formatting.hex(vault.vaultID)), generation \(vault.generation), key \(TrustStore.fingerprint(vault.verificationKey))\n")
+            Terminal.output("trusted \(path): vault \(TextView.hex(vault.vaultID)), generation \(vault.generation), key \(TrustStore.fingerprint(vault.verificationKey))\n")
         }
     }
 }

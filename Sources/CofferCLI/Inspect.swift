@@ -18,9 +18,9 @@ extension CofferCommand {
             var rows: [[String]] = [
                 ["vault", path],
                 ["format", "\(VaultFile.major).\(file.minor)"],
-                ["vault id", Formatting.hex(file.vaultID)],
+                ["vault id", TextView.hex(file.vaultID)],
                 ["generation", String(file.generation)],
-                ["verification key", Formatting.hex(file.keyChain.currentKey)],
+                ["verification key", TextView.hex(file.keyChain.currentKey)],
                 ["key chain", "\(file.keyChain.links.count) rotation(s)"],
                 ["entries", String(file.entries.count)],
                 ["file size", "\(FileStats.size(of: path)) bytes"],
@@ -45,7 +45,7 @@ extension CofferCommand {
             case let .passphrase(_, ops, mem):
                 parts = ["passphrase", "argon2id ops=\(ops) mem=\(mem >> 20)MiB"]
             case .recipient:
-                parts = ["recipient", (try? Recipient(publicKey: slot.publicKey))?.text ?? Formatting.hex(slot.publicKey)]
+                parts = ["recipient", (try? Recipient(publicKey: slot.publicKey))?.text ?? TextView.hex(slot.publicKey)]
             }
             parts.append("scope=\(slot.scope)")
             if !slot.label.isEmpty { parts.append("label=\(Formatting.json(slot.label))") }

@@ -74,7 +74,7 @@ extension CofferCommand {
                     if let text = String(validating: value, as: UTF8.self) {
                         fields.append("\"value\":\(Formatting.json(text))")
                     } else {
-                        fields.append("\"valueHex\":\(Formatting.json(Formatting.hex(value)))")
+                        fields.append("\"valueHex\":\(Formatting.json(TextView.hex(value)))")
                     }
                 }
                 return "{" + fields.joined(separator: ",") + "}"

@@ -32,7 +32,7 @@ extension CofferCommand {
             try unlock.unlock(vault)
             let rendered = try vault.render(template: text, path: template, scope: scope)
             if let output {
-                try OutputFile.write(rendered, to: output)
+                try Files.replace(output, with: rendered, mode: 0o600)
             } else {
                 Terminal.writeAll(1, rendered)
             }

@@ -18,7 +18,7 @@ extension CofferCommand {
                 Sessions.refresh(after: vault)
                 return vault.verificationKey
             }
-            Terminal.writeAll(2, Array("coffer: rotated; new verification key \(Formatting.hex(key))\n".utf8))
+            Terminal.writeAll(2, Array("coffer: rotated; new verification key \(TextView.hex(key))\n".utf8))
         }
     }
 }

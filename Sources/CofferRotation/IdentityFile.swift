@@ -1,3 +1,4 @@
+import CofferCodec
 import CofferCrypto
 import Foundation
 
@@ -6,9 +7,6 @@ import Foundation
 public enum IdentityFile {
     /// Larger files are refused (age's limit for identity files).
     static let maxFileSize = 16 << 20
-    /// The Argon2id costs a protected identity may ask for; checked before deriving anything.
-    static let opsLimitCap: ClosedRange<UInt64> = 1...16
-    static let memLimitCap: ClosedRange<UInt64> = 8192...(4 << 30)
 
     private static let protectedMarker = "COFFER-PROTECTED-IDENTITY-1"
     private static let publicKeyComment = "# public key: "
@@ -153,7 +151,7 @@ public enum IdentityFile {
     }
 
     private static func accepts(opsLimit: UInt64, memLimit: UInt64) -> Bool {
-        opsLimitCap.contains(opsLimit) && memLimitCap.contains(memLimit) && memLimit % 1024 == 0
+        Limits.opsLimit.contains(opsLimit) && Limits.memLimit.contains(memLimit) && memLimit % 1024 == 0
     }
 
     /// Binds the sealed key to its public key and to this format.

@@ -74,7 +74,7 @@ import Glibc
         #expect(printed.code == 1 && printed.output.isEmpty && !printed.stderr.contains("alice"))
         // Leftover temporary files: none.
         let files = try FileManager.default.contentsOfDirectory(atPath: fixture.folder)
-        #expect(!files.contains { $0.contains(".coffer-") })
+        #expect(!files.contains { $0.contains(".coffer-") || $0.contains(".tmp-") })
     }
 
     // MARK: export
