@@ -394,12 +394,18 @@ public final class Vault {
         let early = try Vault.open(at: path)
         try unlock(early)
         let lock = try FolderLock(forVaultAt: path)
-        let vault = try Vault.open(at: path)
-        if let grant = early.grant, early.unlockedSlot.map({ slot in vault.file.slots.contains { $0 == slot } }) ?? true,
-           (try? vault.unlock(grant: grant, slot: early.unlockedSlot)) != nil {
-            // Same master key and slot as before the lock: no second KDF.
+        let vault: Vault
+        if try FileSystem.tail(path, count: VaultFile.signatureByteCount) == early.file.signature {
+            // Nobody wrote meanwhile: the vault read before the lock is the current one.
+            vault = early
         } else {
-            try unlock(vault)
+            vault = try Vault.open(at: path)
+            if let grant = early.grant, early.unlockedSlot.map({ slot in vault.file.slots.contains { $0 == slot } }) ?? true,
+               (try? vault.unlock(grant: grant, slot: early.unlockedSlot)) != nil {
+                // Same master key and slot as before the lock: no second KDF.
+            } else {
+                try unlock(vault)
+            }
         }
         vault.heldLock = lock
         defer { vault.heldLock = nil }

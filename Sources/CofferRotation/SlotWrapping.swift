@@ -67,7 +67,7 @@ public enum SlotWrapping {
         return KeyGrant.parsing(opened.slice(binding.count..<opened.count), scope: slot.scope)
     }
 
-    /// Opens the first of `slots` that `passphrase` opens; one Argon2id per distinct parameter set tried.
+    /// Opens the first of `slots` that `passphrase` opens; one Argon2id per passphrase slot tried.
     public static func open(_ slots: [Slot], passphrase: SecureBytes, vaultID: [UInt8]) throws -> (Slot, KeyGrant) {
         for slot in slots {
             guard case let .passphrase(salt, ops, mem) = slot.kind else { continue }
