@@ -30,16 +30,13 @@ enum FileSystem {
         guard fstat(fd, &info) == 0 else { throw ioError(path) }
         guard info.st_size <= limit else { throw CofferError.corrupted(part: "file: larger than \(limit) bytes") }
         let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                retrying { Glibc.read(fd, buffer.baseAddress! + done, size - done) }
+        return try [UInt8](unsafeUninitializedCapacity: size) { buffer, done in
+            while done < size {
+                let count = retrying { Glibc.read(fd, buffer.baseAddress! + done, size - done) }
+                guard count > 0 else { throw count == 0 ? CofferError.io(path: path, reason: "file shrank while read") : ioError(path) }
+                done += count
             }
-            guard count > 0 else { throw count == 0 ? CofferError.io(path: path, reason: "file shrank while read") : ioError(path) }
-            done += count
         }
-        return bytes
     }
 
     /// The last `count` bytes of a file (all of it when shorter); nil when it does not exist.

@@ -54,22 +54,17 @@ public enum GitMerge {
         let baseSide = base.map { file in
             Side(file: file, grant: [ours, theirs].first { $0.file.keyChain.currentKey == file.keyChain.currentKey }?.grant)
         }
-        let comparer = Comparer()
         var conflicts: [Conflict] = []
 
-        // Entries, keyed by (scope, name).
-        var keys = Set<EntryKey>()
-        let baseEntries = baseSide.map { index($0.file.entries) } ?? [:]
-        let oursEntries = index(ours.file.entries), theirsEntries = index(theirs.file.entries)
-        keys.formUnion(baseEntries.keys)
-        keys.formUnion(oursEntries.keys)
-        keys.formUnion(theirsEntries.keys)
+        // Entries: the three lists are in canonical order, so one pass over them meets each
+        // (scope, name) once, and the result comes out in canonical order too.
         var chosen: [(Entry, Side)] = []
-        for key in keys {
-            let b = baseEntries[key].map { ($0, baseSide!) }
-            let o = oursEntries[key].map { ($0, ours) }, t = theirsEntries[key].map { ($0, theirs) }
+        chosen.reserveCapacity(max(ours.file.entries.count, theirs.file.entries.count))
+        try forEachName(base: baseSide?.file.entries ?? [], ours: ours.file.entries, theirs: theirs.file.entries) { b, o, t in
+            let any = (b ?? o ?? t)!
             let pick = try threeWay(
-                base: b, ours: o, theirs: t, same: comparer.sameEntry, item: "entry \(key.scope)/\(key.name)",
+                base: b.map { ($0, baseSide!) }, ours: o.map { ($0, ours) }, theirs: t.map { ($0, theirs) },
+                same: sameEntry, item: "entry \(any.scope)/\(any.name)",
                 resolve: resolve, conflicts: &conflicts)
             if let pick { chosen.append(pick) }
         }
@@ -82,12 +77,12 @@ public enum GitMerge {
         for id in Set(baseSlots.keys).union(oursSlots.keys).union(theirsSlots.keys) {
             let item = "slot \(Slot.idText(id))"
             guard let pick = try threeWay(
-                base: baseSlots[id], ours: oursSlots[id], theirs: theirsSlots[id], same: comparer.sameSlot,
+                base: baseSlots[id], ours: oursSlots[id], theirs: theirsSlots[id], same: sameSlot,
                 item: item, resolve: resolve, conflicts: &conflicts) else { continue }
             // A slot added or changed under the key the other side replaced could be a revoked
             // party's way back in: only an explicit resolve takes it.
             if pick.1.file.keyChain.currentKey != target.file.keyChain.currentKey,
-               try !comparer.sameSlot(baseSlots[id], pick), resolve(item) == nil {
+               !sameSlot(baseSlots[id], pick), resolve(item) == nil {
                 let stale = "added or changed under the replaced key", rekeyed = "re-keyed"
                 let oursIsStale = pick.1.file.keyChain.currentKey == ours.file.keyChain.currentKey
                 conflicts.append(Conflict(item: item, ours: oursIsStale ? stale : rekeyed, theirs: oursIsStale ? rekeyed : stale))
@@ -112,10 +107,14 @@ public enum GitMerge {
             guard side.file.keyChain.currentKey != targetKey else { return entry }
             var resealed = entry
             var value = try EntryCipher(vaultID: side.file.vaultID, grant: side.grant!).open(entry)
+            defer { _ = value.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
             resealed.sealedValue = try cipher.seal(value, name: entry.name, scope: entry.scope)[...]
-            _ = value.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+            // Checked now, as a save checks what it sealed: the result must open under the new key.
+            var check = try cipher.open(resealed)
+            defer { _ = check.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+            guard ConstantTime.equals(check, value) else { throw CofferError.tampered(part: "re-sealed entry \(entry.scope)/\(entry.name)") }
             return resealed
-        }.sorted(by: Entry.precedes)
+        }
         result.slots = try slots.map { slot, side in
             guard side.file.keyChain.currentKey != targetKey else { return slot }
             var rewrapped = slot
@@ -126,26 +125,40 @@ public enum GitMerge {
         return .merged(result, targetGrant)
     }
 
-    struct EntryKey: Hashable {
-        let scope: Scope
-        let name: String
-    }
-
-    private static func index(_ entries: [Entry]) -> [EntryKey: Entry] {
-        Dictionary(uniqueKeysWithValues: entries.map { (EntryKey(scope: $0.scope, name: $0.name), $0) })
+    /// Calls `body` once per (scope, name) found in any of three lists in canonical order, with
+    /// that name's entry from each list (nil where a list lacks it), in canonical order.
+    private static func forEachName(
+        base: [Entry], ours: [Entry], theirs: [Entry], _ body: (Entry?, Entry?, Entry?) throws -> Void
+    ) rethrows {
+        var b = base.startIndex, o = ours.startIndex, t = theirs.startIndex
+        func head(_ list: [Entry], _ position: Int) -> Entry? { position < list.endIndex ? list[position] : nil }
+        while true {
+            func earlier(_ x: Entry?, _ y: Entry?) -> Entry? {
+                guard let x, let y else { return x ?? y }
+                return Entry.compare(y, x) < 0 ? y : x
+            }
+            guard let first = earlier(earlier(head(base, b), head(ours, o)), head(theirs, t)) else { return }
+            func take(_ list: [Entry], _ position: inout Int) -> Entry? {
+                guard let entry = head(list, position), Entry.compare(entry, first) == 0 else { return nil }
+                position += 1
+                return entry
+            }
+            try body(take(base, &b), take(ours, &o), take(theirs, &t))
+        }
     }
 
     /// The rules for one item: one side changed → that side; both the same → it; deleted on one
     /// side and unchanged on the other → deleted; anything else → a conflict (or `resolve`'s pick).
     private static func threeWay<Item>(
         base: (Item, Side)?, ours: (Item, Side)?, theirs: (Item, Side)?,
-        same: ((Item, Side)?, (Item, Side)?) throws -> Bool, item: String, resolve: (String) -> Choice?,
+        same: ((Item, Side)?, (Item, Side)?) throws -> Bool, item: @autoclosure () -> String, resolve: (String) -> Choice?,
         conflicts: inout [Conflict]
     ) throws -> (Item, Side)? {
         let oursChanged = try !same(base, ours), theirsChanged = try !same(base, theirs)
         if !oursChanged { return theirs }
         if !theirsChanged { return ours }
         if try same(ours, theirs) { return ours }
+        let item = item()
         switch resolve(item) {
         case .ours: return ours
         case .theirs: return theirs
@@ -163,25 +176,24 @@ public enum GitMerge {
         }
     }
 
-    /// Equality across versions: byte-equal under one key; under different keys (a rotation on
-    /// one side) the metadata and the opened values must match.
-    final class Comparer {
-        func sameEntry(_ a: (Entry, Side)?, _ b: (Entry, Side)?) throws -> Bool {
-            guard let (x, xSide) = a, let (y, ySide) = b else { return a == nil && b == nil }
-            guard x.name == y.name, x.scope == y.scope, x.created == y.created, x.updated == y.updated,
-                  x.flags == y.flags, x.description == y.description else { return false }
-            if xSide.file.keyChain.currentKey == ySide.file.keyChain.currentKey { return x.sealedValue == y.sealedValue }
-            guard let xGrant = xSide.grant, let yGrant = ySide.grant else { return false }
-            let xValue = try EntryCipher(vaultID: xSide.file.vaultID, grant: xGrant).open(x)
-            let yValue = try EntryCipher(vaultID: ySide.file.vaultID, grant: yGrant).open(y)
-            return ConstantTime.equals(xValue, yValue)
-        }
+    /// Entry equality across versions: byte-equal under one key; under different keys (a rotation
+    /// on one side) the metadata and the opened values must match.
+    private static func sameEntry(_ a: (Entry, Side)?, _ b: (Entry, Side)?) throws -> Bool {
+        guard let (x, xSide) = a, let (y, ySide) = b else { return a == nil && b == nil }
+        guard x.name == y.name, x.scope == y.scope, x.created == y.created, x.updated == y.updated,
+              x.flags == y.flags, x.description == y.description else { return false }
+        if xSide.file.keyChain.currentKey == ySide.file.keyChain.currentKey { return x.sealedValue == y.sealedValue }
+        guard let xGrant = xSide.grant, let yGrant = ySide.grant else { return false }
+        let xValue = try EntryCipher(vaultID: xSide.file.vaultID, grant: xGrant).open(x)
+        let yValue = try EntryCipher(vaultID: ySide.file.vaultID, grant: yGrant).open(y)
+        return ConstantTime.equals(xValue, yValue)
+    }
 
-        func sameSlot(_ a: (Slot, Side)?, _ b: (Slot, Side)?) throws -> Bool {
-            guard let (x, xSide) = a, let (y, ySide) = b else { return a == nil && b == nil }
-            let sameKey = xSide.file.keyChain.currentKey == ySide.file.keyChain.currentKey
-            return x.kind == y.kind && x.label == y.label && x.created == y.created && x.scope == y.scope
-                && x.publicKey == y.publicKey && (!sameKey || x.wrapped == y.wrapped)
-        }
+    /// Slot equality across versions; the wrapped key only counts under one key.
+    private static func sameSlot(_ a: (Slot, Side)?, _ b: (Slot, Side)?) -> Bool {
+        guard let (x, xSide) = a, let (y, ySide) = b else { return a == nil && b == nil }
+        let sameKey = xSide.file.keyChain.currentKey == ySide.file.keyChain.currentKey
+        return x.kind == y.kind && x.label == y.label && x.created == y.created && x.scope == y.scope
+            && x.publicKey == y.publicKey && (!sameKey || x.wrapped == y.wrapped)
     }
 }

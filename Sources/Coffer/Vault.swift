@@ -48,7 +48,7 @@ public final class Vault {
     /// The signature of the file as read (nil for a vault not yet on disk): a save that finds
     /// another signature on disk has lost a race and fails with `conflict`.
     private var signatureOnDisk: [UInt8]?
-    /// Entries sealed since the last save; opened again from the written file before it replaces the old one.
+    /// Entries sealed since the last save; the next save opens each again before it writes.
     private var sealedSinceSave: [(scope: Scope, name: String)] = []
     public private(set) var hasUnsavedChanges = false
     /// Held while `modify` runs, so that `save` does not lock twice.
@@ -335,10 +335,10 @@ public final class Vault {
         hasUnsavedChanges = true
     }
 
-    /// Writes the vault atomically: a temporary file in the same folder, fsync, read back and
-    /// verified (signature, and every entry sealed since the last save opened), rename, fsync the
-    /// folder. Holds the folder's lock, and fails with `conflict` if the file changed on disk
-    /// since it was read.
+    /// Writes the vault atomically: its signature checked and every entry sealed since the last
+    /// save opened, then a temporary file in the same folder, fsync, read back and compared byte
+    /// for byte, rename, fsync the folder. Holds the folder's lock, and fails with `conflict` if
+    /// the file changed on disk since it was read.
     public func save() throws {
         let cipher = try requireWriter()
         let lock = try heldLock ?? FolderLock(forVaultAt: path)
@@ -354,36 +354,38 @@ public final class Vault {
         var next = file
         next.generation += 1
         let signingKey = try Vault.mapKeyErrors { try cipher.grant.signingKey() }
-        let signedPart = VaultEncoder.encodeSignedPart(next)
-        next.signature = signingKey.signature(for: FormatMessages.fileSignature(hash: BLAKE2b.hash(signedPart)))
-        let bytes = signedPart + next.signature
+        var bytes = VaultEncoder.encodeSignedPart(next)
+        let message = FormatMessages.fileSignature(hash: BLAKE2b.hash(bytes))
+        next.signature = signingKey.signature(for: message)
+        bytes += next.signature
 
-        var written: VaultFile?
+        // Checked before anything is written: the signature verifies under the key the file
+        // names, and every entry sealed since the last save opens with the key in hand.
+        guard Ed25519.isValidSignature(next.signature, for: message, publicKey: next.keyChain.currentKey) else {
+            throw CofferError.tampered(part: "signature")
+        }
+        let reader = EntryCipher(vaultID: next.vaultID, grant: cipher.grant)
+        let written = Vault(path: path, file: next, signatureOnDisk: nil)
+        for (scope, name) in sealedSinceSave {
+            let (found, position) = written.index(of: name, in: scope)
+            if found { _ = try Vault.mapKeyErrors { try reader.open(next.entries[position]) } }
+        }
         let mode = FileSystem.mode(of: path) ?? 0o600
         try FileSystem.atomicReplace(path, with: bytes, mode: mode) { readBack in
-            let decoded = try Vault.decodeAndVerify(readBack, path: path)
-            guard decoded == next else { throw CofferError.io(path: path, reason: "the written file did not read back the same") }
-            let reader = EntryCipher(vaultID: decoded.vaultID, grant: cipher.grant)
-            let check = Vault(path: path, file: decoded, signatureOnDisk: nil)
-            for (scope, name) in sealedSinceSave {
-                let (found, position) = check.index(of: name, in: scope)
-                if found { _ = try Vault.mapKeyErrors { try reader.open(decoded.entries[position]) } }
-            }
-            written = decoded
+            guard readBack == bytes else { throw CofferError.io(path: path, reason: "the written file did not read back the same") }
         }
-        file = written!
+        file = next
         signatureOnDisk = next.signature
         sealedSinceSave = []
         hasUnsavedChanges = false
     }
 
-    /// Writes `content` (a merge result) over the vault file at `path`, sealed and signed with
-    /// `grant`: generation bumped, every entry checked from the written file, atomic.
+    /// Writes `content` (a merge result, whose re-sealed entries the merge has checked) over the
+    /// vault file at `path`, signed with `grant`: generation bumped, atomic, as `save`.
     public static func replace(at path: String, with content: VaultFile, grant: KeyGrant) throws {
         let onDisk = try FileSystem.tail(path, count: VaultFile.signatureByteCount)
         let vault = Vault(path: path, file: content, signatureOnDisk: onDisk)
         try vault.unlock(grant: grant)
-        vault.sealedSinceSave = content.entries.map { ($0.scope, $0.name) }
         try vault.save()
     }
 

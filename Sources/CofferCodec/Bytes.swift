@@ -41,8 +41,17 @@ struct ByteReader {
     let bytes: [UInt8]
     private(set) var offset: Int
     let end: Int
-    /// Names the part being read, for error messages.
-    var part = "header"
+    /// The part being read; named in an error message only when one is thrown.
+    var part = Part.header
+
+    /// Where in the file the reader is. Holds no text, so that decoding allocates none.
+    enum Part {
+        case header, keyChain, slots, entries, file
+        case slot(id: UInt32)
+        /// An entry whose name and scope have been read, as byte ranges of the file.
+        case entry(name: Range<Int>, project: Range<Int>, domain: Range<Int>)
+        case entryStart
+    }
 
     init(_ bytes: [UInt8], end: Int) {
         self.bytes = bytes
@@ -52,7 +61,24 @@ struct ByteReader {
 
     var remaining: Int { end - offset }
 
-    func fail(_ reason: String) -> CodecError { .malformed(part: part, reason: reason) }
+    func fail(_ reason: String) -> CodecError { .malformed(part: partText, reason: reason) }
+
+    private var partText: String {
+        switch part {
+        case .header: "header"
+        case .keyChain: "key chain"
+        case .slots: "slots"
+        case .entries: "entries"
+        case .entryStart: "entry"
+        case .file: "file"
+        case .slot(let id): "slot \(Slot.idText(id))"
+        case let .entry(name, project, domain):
+            "entry \(Scope(project: string(project), domain: string(domain)))/\(string(name))"
+        }
+    }
+
+    /// The bytes of `range` as text; only for ranges already validated as names.
+    func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
 
     mutating func take(_ count: Int) throws(CodecError) -> Range<Int> {
         guard count >= 0, count <= remaining else { throw fail("truncated") }
@@ -104,20 +130,29 @@ struct ByteReader {
     }
 
     mutating func lengthPrefixed(max limit: Int, _ what: String) throws(CodecError) -> Range<Int> {
-        try take(bounded(limit, what + " length"))
+        let length = try uvarint()
+        guard length <= UInt64(limit) else { throw fail("\(what) length \(length) exceeds the limit of \(limit)") }
+        return try take(Int(length))
+    }
+
+    /// The range of a name from the format's charset.
+    mutating func nameRange(max limit: Int, allowEmpty: Bool, _ what: String) throws(CodecError) -> Range<Int> {
+        let range = try lengthPrefixed(max: limit, what)
+        guard (range.isEmpty && allowEmpty) || Names.isValidName(bytes[range], maxBytes: limit) else {
+            throw fail("invalid \(what)")
+        }
+        return range
     }
 
     /// A name from the format's charset (validated before a String is made).
     mutating func name(max limit: Int, allowEmpty: Bool, _ what: String) throws(CodecError) -> String {
-        let range = try lengthPrefixed(max: limit, what)
-        if range.isEmpty && allowEmpty { return "" }
-        guard Names.isValidName(bytes[range], maxBytes: limit) else { throw fail("invalid \(what)") }
-        return String(decoding: bytes[range], as: UTF8.self)
+        string(try nameRange(max: limit, allowEmpty: allowEmpty, what))
     }
 
     /// Free text: valid UTF-8 without control characters.
     mutating func text(max limit: Int, _ what: String) throws(CodecError) -> String {
         let range = try lengthPrefixed(max: limit, what)
+        if range.isEmpty { return "" }
         guard let text = String(validating: bytes[range], as: UTF8.self), Names.isValidText(text, maxBytes: limit) else {
             throw fail("invalid \(what)")
         }

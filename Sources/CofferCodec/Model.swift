@@ -95,9 +95,12 @@ public struct Scope: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
     }
 
-    public static func < (a: Scope, b: Scope) -> Bool {
-        a.project.utf8.lexicographicallyPrecedes(b.project.utf8)
-            || (a.project == b.project && a.domain.utf8.lexicographicallyPrecedes(b.domain.utf8))
+    public static func < (a: Scope, b: Scope) -> Bool { compare(a, b) < 0 }
+
+    /// Canonical order (project, then domain, as bytes): negative, zero or positive.
+    public static func compare(_ a: Scope, _ b: Scope) -> Int {
+        let project = Bytewise.compare(a.project, b.project)
+        return project != 0 ? project : Bytewise.compare(a.domain, b.domain)
     }
 }
 
@@ -184,7 +187,27 @@ public struct Entry: Equatable, Sendable {
     public var isNoReveal: Bool { flags & Entry.noRevealFlag != 0 }
 
     /// Canonical order: scope, then name, compared as bytes.
-    public static func precedes(_ a: Entry, _ b: Entry) -> Bool {
-        a.scope < b.scope || (a.scope == b.scope && a.name.utf8.lexicographicallyPrecedes(b.name.utf8))
+    public static func precedes(_ a: Entry, _ b: Entry) -> Bool { compare(a, b) < 0 }
+
+    /// Canonical order as a comparison: negative, zero or positive.
+    public static func compare(_ a: Entry, _ b: Entry) -> Int {
+        let scope = Scope.compare(a.scope, b.scope)
+        return scope != 0 ? scope : Bytewise.compare(a.name, b.name)
+    }
+}
+
+/// Orders strings by their UTF-8 bytes, as the format's canonical order does.
+enum Bytewise {
+    /// Negative, zero or positive as `a` sorts before, equal to or after `b`.
+    static func compare(_ a: String, _ b: String) -> Int {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for index in 0..<min(x.count, y.count) where x[index] != y[index] {
+                    return Int(x[index]) - Int(y[index])
+                }
+                return x.count - y.count
+            }
+        }
     }
 }

@@ -18,15 +18,15 @@ public enum VaultDecoder {
         let vaultID = try reader.array(VaultFile.vaultIDByteCount)
         let generation = try reader.u64()
 
-        reader.part = "key chain"
+        reader.part = .keyChain
         let keyChain = try decodeKeyChain(&reader)
         if let last = keyChain.links.last, last.generation > generation {
             throw CodecError.malformed(part: "key chain", reason: "a link is newer than the file")
         }
-        reader.part = "header"
+        reader.part = .header
         try reader.skipExtensions()
 
-        reader.part = "slots"
+        reader.part = .slots
         let slotCount = try reader.bounded(Limits.slots, "slot count")
         guard slotCount > 0 else { throw reader.fail("a vault needs at least one slot") }
         var slots: [Slot] = []
@@ -39,7 +39,7 @@ public enum VaultDecoder {
             slots.append(slot)
         }
 
-        reader.part = "entries"
+        reader.part = .entries
         let entryCount = try reader.bounded(Limits.entries, "entry count")
         // Each entry takes at least 50 bytes: refuse counts the file cannot hold before reserving.
         guard entryCount <= reader.remaining / 50 else { throw reader.fail("entry count exceeds the file's size") }
@@ -48,8 +48,7 @@ public enum VaultDecoder {
         for _ in 0..<entryCount {
             let entry = try decodeEntry(&reader)
             if let last = entries.last, !Entry.precedes(last, entry) {
-                throw CodecError.malformed(
-                    part: "entry \(entry.scope)/\(entry.name)", reason: "entries out of order or duplicated")
+                throw reader.fail("entries out of order or duplicated")
             }
             entries.append(entry)
         }
@@ -78,7 +77,7 @@ public enum VaultDecoder {
 
     private static func decodeSlot(_ reader: inout ByteReader) throws(CodecError) -> Slot {
         let id = try reader.u32()
-        reader.part = "slot \(Slot.idText(id))"
+        reader.part = .slot(id: id)
         let kindCode = try reader.u8()
         let label = try reader.text(max: Limits.labelBytes, "label")
         let created = try reader.uvarint()
@@ -113,12 +112,11 @@ public enum VaultDecoder {
     }
 
     private static func decodeEntry(_ reader: inout ByteReader) throws(CodecError) -> Entry {
-        reader.part = "entry"
-        let name = try reader.name(max: Limits.nameBytes, allowEmpty: false, "name")
-        let scope = Scope(
-            project: try reader.name(max: Limits.scopeNameBytes, allowEmpty: true, "project"),
-            domain: try reader.name(max: Limits.scopeNameBytes, allowEmpty: true, "domain"))
-        reader.part = "entry \(scope)/\(name)"
+        reader.part = .entryStart
+        let name = try reader.nameRange(max: Limits.nameBytes, allowEmpty: false, "name")
+        let project = try reader.nameRange(max: Limits.scopeNameBytes, allowEmpty: true, "project")
+        let domain = try reader.nameRange(max: Limits.scopeNameBytes, allowEmpty: true, "domain")
+        reader.part = .entry(name: name, project: project, domain: domain)
         let created = try reader.uvarint(), updated = try reader.uvarint()
         guard updated >= created else { throw reader.fail("updated before created") }
         let flags = try reader.uvarint()
@@ -128,7 +126,7 @@ public enum VaultDecoder {
         let sealed = try reader.lengthPrefixed(max: Limits.valueBytes + Limits.sealedOverhead, "value")
         guard sealed.count >= Limits.sealedOverhead else { throw reader.fail("sealed value too short") }
         return Entry(
-            name: name, scope: scope, created: created, updated: updated, flags: flags,
+            name: reader.string(name), scope: Scope(project: reader.string(project), domain: reader.string(domain)), created: created, updated: updated, flags: flags,
             description: description, sealedValue: reader.bytes[sealed])
     }
 }
