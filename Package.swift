@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "CofferRotation", dependencies: ["CofferCrypto", "CofferCodec"]),
         .target(
             name: "Coffer",
-            dependencies: ["CofferCrypto", "CofferCodec", "CofferRotation", "Yams"]
+            dependencies: ["CofferCrypto", "CofferCodec", "CofferRotation"]
         ),
         .executableTarget(
             name: "CofferCLI",

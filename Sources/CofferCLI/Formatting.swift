@@ -1,19 +1,10 @@
 import Coffer
-#if canImport(Glibc)
-import Glibc
-#endif
+import CofferCodec
 
 /// Text forms shared by the commands' output.
 enum Formatting {
     /// `2026-11-25T13:00:00Z`.
-    static func timestamp(_ seconds: UInt64) -> String {
-        var time = time_t(clamping: seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func timestamp(_ seconds: UInt64) -> String { Timestamp.rfc3339(seconds) }
 
     /// A JSON string literal.
     static func json(_ text: String) -> String { SecretExport.jsonQuoted(text) }

@@ -85,7 +85,7 @@ extension CofferCommand.Git {
         /// `text` as one word for git's shell: unchanged when it needs no quoting.
         static func shellQuoted(_ text: String) -> String {
             let plain = text.allSatisfy { $0.isLetter || $0.isNumber || "/._-+".contains($0) }
-            return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+            return plain ? text : "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
         }
 
         /// `coffer` when that name in PATH is this program, else this program's absolute path.

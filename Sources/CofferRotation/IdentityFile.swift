@@ -1,6 +1,5 @@
 import CofferCodec
 import CofferCrypto
-import Foundation
 
 /// age identity files, Coffer's passphrase-protected identity files and age recipients files
 /// (Specs/identity-files.md).
@@ -62,10 +61,10 @@ public enum IdentityFile {
         return [try openProtected(protected, publicKeys: publicKeys, passphrase: passphrase, path: path)]
     }
 
-    /// The file `age-keygen` writes: `# created:` (RFC 3339, UTC) and `# public key:` comments,
-    /// then the secret key, as guarded bytes.
-    public static func render(_ identity: Identity, created: Date = Date()) -> SecureBytes {
-        let header = Array("# created: \(created.formatted(.iso8601))\n\(publicKeyComment)\(identity.recipient.text)\n".utf8)
+    /// The file `age-keygen` writes: `# created:` (RFC 3339, UTC; `created` in Unix seconds) and
+    /// `# public key:` comments, then the secret key, as guarded bytes.
+    public static func render(_ identity: Identity, created: UInt64 = Timestamp.now()) -> SecureBytes {
+        let header = Array("# created: \(Timestamp.rfc3339(created))\n\(publicKeyComment)\(identity.recipient.text)\n".utf8)
         let text = SecureBytes(count: header.count + Identity.encodedCount + 1)
         text.withUnsafeMutableBytes { output in
             output.copyBytes(from: header)
@@ -88,7 +87,7 @@ public enum IdentityFile {
         let text = """
             # coffer protected identity
             \(publicKeyComment)\(identity.recipient.text)
-            \(protectedMarker)\(Data(payload).base64EncodedString())
+            \(protectedMarker)\(Base64.encode(payload))
 
             """
         return Array(text.utf8)
@@ -117,7 +116,7 @@ public enum IdentityFile {
         passphrase: SecureBytes?, path: String
     ) throws -> Identity {
         func malformed(_ line: Int, _ reason: String) -> IdentityError { .malformed(path: path, line: line, reason: reason) }
-        guard let payload = Data(base64Encoded: protected.payload).map(Array.init) else {
+        guard let payload = Base64.decode(protected.payload) else {
             throw malformed(protected.line, "invalid base64")
         }
         guard payload.first == protectedVersion else { throw malformed(protected.line, "unsupported protected identity version") }

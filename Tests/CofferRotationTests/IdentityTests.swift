@@ -253,7 +253,7 @@ private enum IdentityTestKit {
 
     @Test func renderMatchesAgeKeygenLayout() throws {
         let identity = try Identity(parsing: Kit.ageSecretKey)
-        let file = IdentityFile.render(identity, created: Date(timeIntervalSince1970: 1_700_000_000))
+        let file = IdentityFile.render(identity, created: 1_700_000_000)
         #expect(Kit.text(file) == """
             # created: 2023-11-14T22:13:20Z
             # public key: \(Kit.agePublicKey)

@@ -49,12 +49,8 @@ public enum SecretImport {
             let (tree, line) = try parser.parse()
             return try tree.flattened(line: line, path: path)
         case .yaml:
-            // libyaml rejects a byte order mark when told the encoding, so it is dropped here.
-            var yaml = String.UnicodeScalarView()
-            yaml.append(contentsOf: text.first == "\u{FEFF}" ? text.dropFirst() : text[...])
-            guard let (tree, line) = try YAMLTree.compose(String(yaml), path: path) else {
-                return []
-            }
+            var parser = YAMLParser(text, path: path)
+            guard let (tree, line) = try parser.parse() else { return [] }
             return try tree.flattened(line: line, path: path)
         }
     }

@@ -1,15 +1,15 @@
-import Foundation
+import CofferCrypto
 
 /// Textual encodings of secret bytes, shared by masking and export.
 enum ByteEncoding {
     /// Standard base64 (RFC 4648 §4), padded.
     static func base64(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
+        Base64.encode(bytes)
     }
 
     /// base64url (RFC 4648 §5), padded.
     static func base64URL(_ bytes: [UInt8]) -> String {
-        String(base64(bytes).map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+        Base64.encode(bytes, alphabet: .urlSafe)
     }
 
     /// Two hex digits per byte.

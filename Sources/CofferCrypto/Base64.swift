@@ -1,0 +1,46 @@
+internal import CSodium
+
+/// RFC 4648 base64 through libsodium, whose encoder and decoder run in constant time: secret
+/// values are encoded for exports and masking.
+public enum Base64 {
+    public enum Alphabet: Sendable {
+        /// `+` and `/` (RFC 4648 §4).
+        case standard
+        /// `-` and `_` (RFC 4648 §5).
+        case urlSafe
+
+        var variant: Int32 {
+            switch self {
+            case .standard: sodium_base64_VARIANT_ORIGINAL
+            case .urlSafe: sodium_base64_VARIANT_URLSAFE
+            }
+        }
+    }
+
+    /// The padded encoding of `bytes`.
+    public static func encode(_ bytes: [UInt8], alphabet: Alphabet = .standard) -> String {
+        Sodium.ensureInitialized()
+        let length = sodium_base64_encoded_len(bytes.count, alphabet.variant)
+        var text = [CChar](repeating: 0, count: length)
+        bytes.withUnsafeBufferPointer { input in
+            _ = sodium_bin2base64(&text, length, input.baseAddress, input.count, alphabet.variant)
+        }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The bytes of padded base64 `text`; nil if it is not exactly that (no spaces, no missing padding).
+    public static func decode(_ text: String, alphabet: Alphabet = .standard) -> [UInt8]? {
+        Sodium.ensureInitialized()
+        let input = Array(text.utf8)
+        var output = [UInt8](repeating: 0, count: input.count / 4 * 3)
+        var length = 0
+        // With no end pointer, libsodium fails unless it consumed every character.
+        let status = input.withUnsafeBufferPointer { input in
+            input.withMemoryRebound(to: CChar.self) { input in
+                sodium_base642bin(&output, output.count, input.baseAddress, input.count, nil, &length, nil, alphabet.variant)
+            }
+        }
+        guard status == 0 else { return nil }
+        return Array(output.prefix(length))
+    }
+}
