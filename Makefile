@@ -3,13 +3,24 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COFFER = .build/debug/coffer
 
-.PHONY: deps build test demo man completions fuzz bench bench-check compare
+.PHONY: deps build release install test demo man completions fuzz bench bench-check compare
 deps: ## Install libsodium-dev, and age and time for the tests, when missing.
 	@pkg-config --exists libsodium && command -v age >/dev/null && [ -x /usr/bin/time ] || { \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev age time >/dev/null; }
 
 build: deps
 	$(SWIFT) build
+
+# The binary to install: optimised, with Swift's runtime linked in (nothing to load at start-up,
+# which halves it; the binary needs only libc, libstdc++ and libsodium).
+RELEASE_BUILD = $(SWIFT) build -c release --product coffer --static-swift-stdlib
+PREFIX ?= /usr/local
+release: deps
+	$(RELEASE_BUILD)
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 .build/release/coffer $(DESTDIR)$(PREFIX)/bin/coffer
 
 test: deps
 	$(SWIFT) test
@@ -25,8 +36,7 @@ bench-check: deps
 	cd Benchmarks && $(SWIFT) package benchmark thresholds check $(BENCH_SELECTION)
 
 # Whole-process figures and the peers (age, KeePassXC, ansible-vault), side by side.
-compare: deps
-	$(SWIFT) build -c release --product coffer
+compare: release
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/session-get.sh
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/merge.sh
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/size-memory.sh

@@ -32,8 +32,8 @@ coffer_binary() {
         printf '%s\n' "$COFFER"
         return
     fi
-    say "building coffer (release)..."
-    (cd "$BENCH_ROOT" && swift build -c release --product coffer >&2) || die "swift build failed"
+    say "building coffer (release, as make release does)..."
+    (cd "$BENCH_ROOT" && swift build -c release --product coffer --static-swift-stdlib >&2) || die "swift build failed"
     printf '%s/coffer\n' "$(cd "$BENCH_ROOT" && swift build -c release --show-bin-path)"
 }
 

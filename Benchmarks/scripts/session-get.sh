@@ -65,6 +65,6 @@ import re, sys
 calls = [(m.group(1), float(m.group(2))) for m in (re.search(r"(fsync|fdatasync|rename)\(.*<([0-9.]+)>", l) for l in open(sys.argv[1])) if m]
 fsyncs = [t for c, t in calls if c != "rename"]
 print(f"\nin one coffer get (session), under strace: {len(fsyncs)} fsync calls, {sum(fsyncs) * 1000:.1f} ms waiting on them; "
-      f"{sum(1 for c, _ in calls if c == 'rename')} renames (the trust store and the session file are rewritten on every read)")
+      f"{sum(1 for c, _ in calls if c == 'rename')} renames (the session file is rewritten at most once a second, the trust store only when it changes)")
 PY
 fi

@@ -5,14 +5,20 @@ public import CofferRotation
 /// Three-way merge of vault versions at entry level (Specs/git.md, merge rules).
 public enum GitMerge {
     /// One version of the vault with the key that opens it (nil for a base nobody unlocked).
-    public struct Side {
+    /// A class: the merge pairs every entry with its side, and that must cost no copies.
+    public final class Side {
         public let file: VaultFile
         public let grant: KeyGrant?
+        /// The verification key the version is signed with: versions sharing it share the master key.
+        let key: [UInt8]
 
         public init(file: VaultFile, grant: KeyGrant?) {
             self.file = file
             self.grant = grant
+            self.key = file.keyChain.currentKey
         }
+
+        func hasSameKey(as other: Side) -> Bool { self === other || key == other.key }
     }
 
     public enum Choice: Sendable { case ours, theirs }
@@ -44,15 +50,15 @@ public enum GitMerge {
         }
         // The result is sealed under the newer key: the side whose chain contains the other's key.
         let target: Side
-        if ours.file.keyChain.allKeys.contains(theirs.file.keyChain.currentKey) {
+        if ours.file.keyChain.allKeys.contains(theirs.key) {
             target = ours
-        } else if theirs.file.keyChain.allKeys.contains(ours.file.keyChain.currentKey) {
+        } else if theirs.file.keyChain.allKeys.contains(ours.key) {
             target = theirs
         } else {
             throw CofferError.conflict("both branches re-keyed the vault independently; merge one rotation first and rotate again")
         }
         let baseSide = base.map { file in
-            Side(file: file, grant: [ours, theirs].first { $0.file.keyChain.currentKey == file.keyChain.currentKey }?.grant)
+            Side(file: file, grant: [ours, theirs].first { $0.key == file.keyChain.currentKey }?.grant)
         }
         var conflicts: [Conflict] = []
 
@@ -60,7 +66,13 @@ public enum GitMerge {
         // (scope, name) once, and the result comes out in canonical order too.
         var chosen: [(Entry, Side)] = []
         chosen.reserveCapacity(max(ours.file.entries.count, theirs.file.entries.count))
+        let oneKey = baseSide.map { $0.hasSameKey(as: ours) && ours.hasSameKey(as: theirs) } ?? false
         try forEachName(base: baseSide?.file.entries ?? [], ours: ours.file.entries, theirs: theirs.file.entries) { b, o, t in
+            // Most entries are the same in all three versions.
+            if oneKey, let b, let o, let t, isIdentical(b, o), isIdentical(o, t) {
+                chosen.append((o, ours))
+                return
+            }
             let any = (b ?? o ?? t)!
             let pick = try threeWay(
                 base: b.map { ($0, baseSide!) }, ours: o.map { ($0, ours) }, theirs: t.map { ($0, theirs) },
@@ -81,10 +93,9 @@ public enum GitMerge {
                 item: item, resolve: resolve, conflicts: &conflicts) else { continue }
             // A slot added or changed under the key the other side replaced could be a revoked
             // party's way back in: only an explicit resolve takes it.
-            if pick.1.file.keyChain.currentKey != target.file.keyChain.currentKey,
-               !sameSlot(baseSlots[id], pick), resolve(item) == nil {
+            if !pick.1.hasSameKey(as: target), !sameSlot(baseSlots[id], pick), resolve(item) == nil {
                 let stale = "added or changed under the replaced key", rekeyed = "re-keyed"
-                let oursIsStale = pick.1.file.keyChain.currentKey == ours.file.keyChain.currentKey
+                let oursIsStale = pick.1.hasSameKey(as: ours)
                 conflicts.append(Conflict(item: item, ours: oursIsStale ? stale : rekeyed, theirs: oursIsStale ? rekeyed : stale))
                 continue
             }
@@ -99,12 +110,11 @@ public enum GitMerge {
         }
 
         let targetGrant = target.grant!
-        let targetKey = target.file.keyChain.currentKey
         let cipher = EntryCipher(vaultID: target.file.vaultID, grant: targetGrant)
         var result = target.file
         result.generation = max(ours.file.generation, theirs.file.generation)
         result.entries = try chosen.map { entry, side in
-            guard side.file.keyChain.currentKey != targetKey else { return entry }
+            guard !side.hasSameKey(as: target) else { return entry }
             var resealed = entry
             var value = try EntryCipher(vaultID: side.file.vaultID, grant: side.grant!).open(entry)
             defer { _ = value.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
@@ -116,7 +126,7 @@ public enum GitMerge {
             return resealed
         }
         result.slots = try slots.map { slot, side in
-            guard side.file.keyChain.currentKey != targetKey else { return slot }
+            guard !side.hasSameKey(as: target) else { return slot }
             var rewrapped = slot
             rewrapped.wrapped = try SlotWrapping.wrap(
                 grant: targetGrant, vaultID: result.vaultID, slotID: slot.id, scope: slot.scope, publicKey: slot.publicKey)
@@ -176,13 +186,19 @@ public enum GitMerge {
         }
     }
 
+    /// Whether two versions of one (scope, name), sealed under one key, are the same bytes.
+    private static func isIdentical(_ x: Entry, _ y: Entry) -> Bool {
+        x.created == y.created && x.updated == y.updated && x.flags == y.flags && x.description == y.description
+            && x.sealedValue.withUnsafeBytes { a in y.sealedValue.withUnsafeBytes { b in a.elementsEqual(b) } }
+    }
+
     /// Entry equality across versions: byte-equal under one key; under different keys (a rotation
     /// on one side) the metadata and the opened values must match.
     private static func sameEntry(_ a: (Entry, Side)?, _ b: (Entry, Side)?) throws -> Bool {
         guard let (x, xSide) = a, let (y, ySide) = b else { return a == nil && b == nil }
         guard x.name == y.name, x.scope == y.scope, x.created == y.created, x.updated == y.updated,
               x.flags == y.flags, x.description == y.description else { return false }
-        if xSide.file.keyChain.currentKey == ySide.file.keyChain.currentKey { return x.sealedValue == y.sealedValue }
+        if xSide.hasSameKey(as: ySide) { return x.sealedValue == y.sealedValue }
         guard let xGrant = xSide.grant, let yGrant = ySide.grant else { return false }
         let xValue = try EntryCipher(vaultID: xSide.file.vaultID, grant: xGrant).open(x)
         let yValue = try EntryCipher(vaultID: ySide.file.vaultID, grant: yGrant).open(y)
@@ -192,7 +208,7 @@ public enum GitMerge {
     /// Slot equality across versions; the wrapped key only counts under one key.
     private static func sameSlot(_ a: (Slot, Side)?, _ b: (Slot, Side)?) -> Bool {
         guard let (x, xSide) = a, let (y, ySide) = b else { return a == nil && b == nil }
-        let sameKey = xSide.file.keyChain.currentKey == ySide.file.keyChain.currentKey
+        let sameKey = xSide.hasSameKey(as: ySide)
         return x.kind == y.kind && x.label == y.label && x.created == y.created && x.scope == y.scope
             && x.publicKey == y.publicKey && (!sameKey || x.wrapped == y.wrapped)
     }

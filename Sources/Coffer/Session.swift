@@ -171,9 +171,12 @@ public struct SessionStore: Sendable {
             guard state.verificationKey == vault.verificationKey else { throw Rejection.otherVersion }
             let grant = KeyGrant(masterKey: masterKey)
             try vault.unlock(grant: grant, slot: vault.slots.first { $0.id == state.slotID })
-            var touched = state
-            touched.lastUsed = now
-            try write(touched, masterKey: masterKey, tokenKey: tokenKey)
+            // Within the same second the deadlines would not move: no rewrite.
+            if state.lastUsed != now {
+                var touched = state
+                touched.lastUsed = now
+                try write(touched, masterKey: masterKey, tokenKey: tokenKey)
+            }
         } catch let rejection as Rejection {
             if rejection != .otherVersion { unlink(path) }
             throw rejection

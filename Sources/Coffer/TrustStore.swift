@@ -88,7 +88,7 @@ public struct TrustStore: Sendable {
     }
 
     /// The fingerprint of a vault version: of its signature, which is unique to its content.
-    public static func versionFingerprint(_ vault: Vault) -> String { fingerprint(vault.file.signature) }
+    public static func versionFingerprint(_ vault: Vault) -> String { fingerprint(vault.signature) }
 
     // MARK: Checking
 
@@ -100,7 +100,7 @@ public struct TrustStore: Sendable {
         if let seenID = state.paths[Self.absolute(filePath)], seenID != id {
             findings.append(.substituted(path: filePath, seenID: seenID, fileID: id))
         }
-        let chain = vault.file.keyChain.allKeys
+        let chain = vault.keyChain.allKeys
         if let known = state.keys[id], let pinned = known.last, !chain.contains(pinned.key),
            !known.contains(where: { $0.key == vault.verificationKey }) {
             findings.append(.unknownKey(pinned: Self.fingerprint(pinned.key), file: Self.fingerprint(vault.verificationKey)))
@@ -145,10 +145,10 @@ public struct TrustStore: Sendable {
         try update { state in
             let id = TextView.hex(vault.vaultID)
             state.paths[Self.absolute(filePath)] = id
-            if let pinned = state.keys[id]?.last, !vault.file.keyChain.allKeys.contains(pinned.key) {
+            if let pinned = state.keys[id]?.last, !vault.keyChain.allKeys.contains(pinned.key) {
                 // An older version of a chain already known: keep the pin.
             } else {
-                state.keys[id] = Self.knownKeys(vault.file.keyChain)
+                state.keys[id] = Self.knownKeys(vault.keyChain)
             }
             let key = id + " " + branch
             if let record = state.versions[key], record.generation > vault.generation { return }
@@ -163,7 +163,7 @@ public struct TrustStore: Sendable {
         try update { state in
             let id = TextView.hex(vault.vaultID)
             state.paths[Self.absolute(filePath)] = id
-            state.keys[id] = Self.knownKeys(vault.file.keyChain)
+            state.keys[id] = Self.knownKeys(vault.keyChain)
             state.versions[id + " " + branch] = Record(
                 generation: vault.generation, fingerprint: Self.versionFingerprint(vault), key: vault.verificationKey)
         }
@@ -224,6 +224,13 @@ public struct TrustStore: Sendable {
     }
 
     private func update(_ change: (inout State) -> Void) throws {
+        // Most opens change nothing: seen without the lock, that needs no folder, lock or rewrite.
+        // Changes only move the state forward, so a writer racing this read loses nothing.
+        var seen = try load()
+        let unchanged = seen
+        change(&seen)
+        guard seen != unchanged else { return }
+
         let folder = FileSystem.directory(of: path)
         var prefix = ""
         for component in folder.split(separator: "/") {
@@ -237,7 +244,6 @@ public struct TrustStore: Sendable {
         let before = try load()
         var state = before
         change(&state)
-        // Most opens change nothing: no rewrite, no fsync.
         guard state != before else { return }
         var text = ""
         for (id, keys) in state.keys.sorted(by: { $0.key < $1.key }) {

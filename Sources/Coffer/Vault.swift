@@ -39,8 +39,24 @@ public struct VaultEntry: Equatable, Sendable {
 /// ```
 public final class Vault {
     public let path: String
-    /// The file as last read or written.
-    public private(set) var file: VaultFile
+    /// The file as last read or written. A vault opened from disk decodes its entries on first use
+    /// of this property; reading one entry, or the header, does not need it.
+    public var file: VaultFile {
+        if let decoded { return decoded }
+        let file = index!.decoded()
+        decoded = file
+        index = nil
+        return file
+    }
+    /// The file with its entries decoded; nil while only `index` is at hand.
+    private var decoded: VaultFile?
+    /// The file as read and checked, its entries not yet decoded.
+    private var index: VaultIndex?
+    /// The file without its entries: enough for ids, generation, keys and slots.
+    private var header: VaultFile { decoded ?? index!.header }
+
+    /// Decodes the entries now, so that `decoded` can be changed in place.
+    private func decodeEntries() { _ = file }
     private var grant: KeyGrant?
     private var cipher: EntryCipher?
     /// The slot the vault was unlocked with, when it was unlocked through a slot.
@@ -58,8 +74,14 @@ public final class Vault {
 
     init(path: String, file: VaultFile, signatureOnDisk: [UInt8]?) {
         self.path = path
-        self.file = file
+        self.decoded = file
         self.signatureOnDisk = signatureOnDisk
+    }
+
+    init(path: String, index: VaultIndex) {
+        self.path = path
+        self.index = index
+        self.signatureOnDisk = index.header.signature
     }
 
     // MARK: Opening
@@ -76,24 +98,25 @@ public final class Vault {
 
     /// Decodes and verifies vault bytes that did not come from `path` directly (git blobs, tests).
     public convenience init(bytes: [UInt8], path: String) throws {
-        let file = try Vault.decodeAndVerify(bytes, path: path)
-        self.init(path: path, file: file, signatureOnDisk: file.signature)
+        self.init(path: path, index: try Vault.checkAndVerify(bytes, path: path))
     }
 
-    static func decodeAndVerify(_ bytes: [UInt8], path: String) throws -> VaultFile {
-        let file: VaultFile
+    /// Checks every field of `bytes` (entries are indexed, not decoded), the key chain and the signature.
+    static func checkAndVerify(_ bytes: [UInt8], path: String) throws -> VaultIndex {
+        let index: VaultIndex
         do {
-            file = try VaultDecoder.decode(bytes)
+            index = try VaultDecoder.index(bytes)
         } catch {
             throw CofferError(error, path: path)
         }
-        try verifyKeyChain(file)
+        let header = index.header
+        try verifyKeyChain(header)
         let signedPart = bytes.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[..<(bytes.count - VaultFile.signatureByteCount)]) }
         let message = FormatMessages.fileSignature(hash: BLAKE2b.hash(signedPart))
-        guard Ed25519.isValidSignature(file.signature, for: message, publicKey: file.keyChain.currentKey) else {
+        guard Ed25519.isValidSignature(header.signature, for: message, publicKey: header.keyChain.currentKey) else {
             throw CofferError.tampered(part: "signature")
         }
-        return file
+        return index
     }
 
     static func verifyKeyChain(_ file: VaultFile) throws {
@@ -166,7 +189,7 @@ public final class Vault {
     /// Unlocks with a passphrase: one Argon2id per passphrase slot tried.
     public func unlock(passphrase: SecureBytes) throws {
         let (slot, grant) = try Vault.mapKeyErrors {
-            try SlotWrapping.open(file.slots, passphrase: passphrase, vaultID: file.vaultID)
+            try SlotWrapping.open(header.slots, passphrase: passphrase, vaultID: header.vaultID)
         }
         try unlock(grant: grant, slot: slot)
     }
@@ -174,7 +197,7 @@ public final class Vault {
     /// Unlocks with X25519 identities (age secret keys); the first one that has a slot is used.
     public func unlock(identities secretKeys: [SecureBytes]) throws {
         let (slot, grant) = try Vault.mapKeyErrors {
-            try SlotWrapping.open(file.slots, secretKeys: secretKeys, vaultID: file.vaultID)
+            try SlotWrapping.open(header.slots, secretKeys: secretKeys, vaultID: header.vaultID)
         }
         try unlock(grant: grant, slot: slot)
     }
@@ -183,7 +206,7 @@ public final class Vault {
     public func unlock(grant: KeyGrant, slot: Slot? = nil) throws {
         if grant.isFull {
             let derived = try Vault.mapKeyErrors { try grant.signingKey() }.publicKey
-            guard derived == file.keyChain.currentKey else {
+            guard derived == header.keyChain.currentKey else {
                 throw CofferError.tampered(part: "verification key does not match the master key")
             }
         }
@@ -193,7 +216,7 @@ public final class Vault {
     private func adopt(_ grant: KeyGrant, slot: Slot?) {
         self.grant = grant
         self.unlockedSlot = slot
-        cipher = EntryCipher(vaultID: file.vaultID, grant: grant)
+        cipher = EntryCipher(vaultID: header.vaultID, grant: grant)
     }
 
     /// The grant in hand (for sessions and rotation).
@@ -201,27 +224,38 @@ public final class Vault {
 
     // MARK: Reading
 
-    public var vaultID: [UInt8] { file.vaultID }
-    public var generation: UInt64 { file.generation }
-    public var verificationKey: [UInt8] { file.keyChain.currentKey }
-    public var slots: [Slot] { file.slots }
+    public var vaultID: [UInt8] { header.vaultID }
+    public var generation: UInt64 { header.generation }
+    public var verificationKey: [UInt8] { header.keyChain.currentKey }
+    public var keyChain: KeyChain { header.keyChain }
+    /// The signature of the file as last read or written.
+    public var signature: [UInt8] { header.signature }
+    public var slots: [Slot] { header.slots }
+    /// The minor format version the file was written with.
+    public var minorVersion: UInt8 { header.minor }
+    public var entryCount: Int { decoded?.entries.count ?? index!.entryCount }
     public var entries: [VaultEntry] { file.entries.map(VaultEntry.init) }
 
-    private func index(of name: String, in scope: Scope) -> (found: Bool, position: Int) {
+    private func position(of name: String, in scope: Scope) -> (found: Bool, position: Int) {
+        guard let decoded else { return index!.position(of: name, in: scope) }
         let probe = Entry(name: name, scope: scope, created: 0, updated: 0, flags: 0, description: "", sealedValue: [])
-        var low = 0, high = file.entries.count
+        var low = 0, high = decoded.entries.count
         while low < high {
             let mid = (low + high) / 2
-            if Entry.precedes(file.entries[mid], probe) { low = mid + 1 } else { high = mid }
+            if Entry.precedes(decoded.entries[mid], probe) { low = mid + 1 } else { high = mid }
         }
-        let found = low < file.entries.count && file.entries[low].name == name && file.entries[low].scope == scope
+        let found = low < decoded.entries.count && decoded.entries[low].name == name && decoded.entries[low].scope == scope
         return (found, low)
+    }
+
+    private func entry(at position: Int) -> Entry {
+        decoded?.entries[position] ?? index!.entry(at: position)
     }
 
     /// The entry `name` exactly in `scope`.
     public func entry(_ name: String, in scope: Scope = .global) -> VaultEntry? {
-        let (found, position) = index(of: name, in: scope)
-        return found ? VaultEntry(file.entries[position]) : nil
+        let (found, position) = position(of: name, in: scope)
+        return found ? VaultEntry(entry(at: position)) : nil
     }
 
     /// The most specific entry named `name` that a reader selecting `scope` sees
@@ -244,10 +278,10 @@ public final class Vault {
 
     /// The value of `name` exactly in `scope`. Needs an unlocked vault whose key covers the scope.
     public func value(for name: String, in scope: Scope = .global) throws -> [UInt8] {
-        let (found, position) = index(of: name, in: scope)
+        let (found, position) = position(of: name, in: scope)
         guard found else { throw CofferError.entryMissing(name: name, scope: scope.description) }
         guard let cipher else { throw CofferError.keyUnavailable("the vault is locked") }
-        return try Vault.mapKeyErrors { try cipher.open(file.entries[position]) }
+        return try Vault.mapKeyErrors { try cipher.open(entry(at: position)) }
     }
 
     // MARK: Writing
@@ -256,8 +290,8 @@ public final class Vault {
         guard let cipher, cipher.grant.isFull else {
             throw CofferError.keyUnavailable(isUnlocked ? "this key can read but not write the vault" : "the vault is locked")
         }
-        guard file.minor <= VaultFile.minor else {
-            throw CofferError.unsupportedVersion(major: Int(VaultFile.major), minor: Int(file.minor))
+        guard header.minor <= VaultFile.minor else {
+            throw CofferError.unsupportedVersion(major: Int(VaultFile.major), minor: Int(header.minor))
         }
         return cipher
     }
@@ -295,19 +329,20 @@ public final class Vault {
         guard value.count <= Limits.valueBytes else {
             throw CofferError.invalidArgument("a value is at most \(Limits.valueBytes) bytes")
         }
-        let (found, position) = index(of: name, in: scope)
+        let (found, position) = position(of: name, in: scope)
         if found && !overwrite { throw CofferError.entryExists(name: name, scope: scope.description) }
         let now = clock()
         let sealed = try Vault.mapKeyErrors { try cipher.seal(value, name: name, scope: scope) }
+        decodeEntries()
         if found {
-            var entry = file.entries[position]
+            var entry = decoded!.entries[position]
             entry.updated = max(now, entry.created)
             entry.sealedValue = sealed[...]
             if let description { entry.description = description }
             if let noReveal { entry.flags = noReveal ? entry.flags | Entry.noRevealFlag : entry.flags & ~Entry.noRevealFlag }
-            file.entries[position] = entry
+            decoded!.entries[position] = entry
         } else {
-            file.entries.insert(Entry(
+            decoded!.entries.insert(Entry(
                 name: name, scope: scope, created: now, updated: now,
                 flags: noReveal == true ? Entry.noRevealFlag : 0, description: description ?? "",
                 sealedValue: sealed[...]), at: position)
@@ -319,9 +354,10 @@ public final class Vault {
     /// Removes `name` from `scope`.
     public func remove(_ name: String, in scope: Scope = .global) throws {
         _ = try requireWriter()
-        let (found, position) = index(of: name, in: scope)
+        let (found, position) = position(of: name, in: scope)
         guard found else { throw CofferError.entryMissing(name: name, scope: scope.description) }
-        file.entries.remove(at: position)
+        decodeEntries()
+        decoded!.entries.remove(at: position)
         hasUnsavedChanges = true
     }
 
@@ -329,7 +365,8 @@ public final class Vault {
     /// change; with `resealed`, every entry is opened again from the written file at save.
     func replaceSlots(_ content: VaultFile, grant: KeyGrant, resealed: Bool) throws {
         _ = try requireWriter()
-        file = content
+        decoded = content
+        index = nil
         adopt(grant, slot: unlockedSlot.flatMap { slot in content.slots.first { $0.id == slot.id } })
         if resealed { sealedSinceSave = content.entries.map { ($0.scope, $0.name) } }
         hasUnsavedChanges = true
@@ -367,14 +404,15 @@ public final class Vault {
         let reader = EntryCipher(vaultID: next.vaultID, grant: cipher.grant)
         let written = Vault(path: path, file: next, signatureOnDisk: nil)
         for (scope, name) in sealedSinceSave {
-            let (found, position) = written.index(of: name, in: scope)
+            let (found, position) = written.position(of: name, in: scope)
             if found { _ = try Vault.mapKeyErrors { try reader.open(next.entries[position]) } }
         }
         let mode = FileSystem.mode(of: path) ?? 0o600
         try FileSystem.atomicReplace(path, with: bytes, mode: mode) { readBack in
             guard readBack == bytes else { throw CofferError.io(path: path, reason: "the written file did not read back the same") }
         }
-        file = next
+        decoded = next
+        index = nil
         signatureOnDisk = next.signature
         sealedSinceSave = []
         hasUnsavedChanges = false
@@ -397,12 +435,12 @@ public final class Vault {
         try unlock(early)
         let lock = try FolderLock(forVaultAt: path)
         let vault: Vault
-        if try FileSystem.tail(path, count: VaultFile.signatureByteCount) == early.file.signature {
+        if try FileSystem.tail(path, count: VaultFile.signatureByteCount) == early.signature {
             // Nobody wrote meanwhile: the vault read before the lock is the current one.
             vault = early
         } else {
             vault = try Vault.open(at: path)
-            if let grant = early.grant, early.unlockedSlot.map({ slot in vault.file.slots.contains { $0 == slot } }) ?? true,
+            if let grant = early.grant, early.unlockedSlot.map({ slot in vault.slots.contains { $0 == slot } }) ?? true,
                (try? vault.unlock(grant: grant, slot: early.unlockedSlot)) != nil {
                 // Same master key and slot as before the lock: no second KDF.
             } else {

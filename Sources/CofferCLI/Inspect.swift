@@ -14,19 +14,18 @@ extension CofferCommand {
         func run() throws {
             let vault = try location.open()
             let path = vault.path
-            let file = vault.file
             var rows: [[String]] = [
                 ["vault", path],
-                ["format", "\(VaultFile.major).\(file.minor)"],
-                ["vault id", TextView.hex(file.vaultID)],
-                ["generation", String(file.generation)],
-                ["verification key", TextView.hex(file.keyChain.currentKey)],
-                ["key chain", "\(file.keyChain.links.count) rotation(s)"],
-                ["entries", String(file.entries.count)],
+                ["format", "\(VaultFile.major).\(vault.minorVersion)"],
+                ["vault id", TextView.hex(vault.vaultID)],
+                ["generation", String(vault.generation)],
+                ["verification key", TextView.hex(vault.verificationKey)],
+                ["key chain", "\(vault.keyChain.links.count) rotation(s)"],
+                ["entries", String(vault.entryCount)],
                 ["file size", "\(FileStats.size(of: path)) bytes"],
-                ["slots", String(file.slots.count)],
+                ["slots", String(vault.slots.count)],
             ]
-            rows += file.slots.map { ["  " + $0.idText, Self.describe($0)] }
+            rows += vault.slots.map { ["  " + $0.idText, Self.describe($0)] }
             let branch = GitBranch.current(forFileAt: path)
             if let record = try VaultOptions.trustStore.record(for: vault, branch: branch) {
                 rows.append(["remembered", "generation \(record.generation)\(branch.isEmpty ? "" : " on \(branch)")"])
@@ -34,7 +33,7 @@ extension CofferCommand {
             if let pinned = try VaultOptions.trustStore.pinnedKey(for: vault) {
                 rows.append(["pinned key", TrustStore.fingerprint(pinned)])
             }
-            rows.append(["this file", "generation \(file.generation), key \(TrustStore.fingerprint(file.keyChain.currentKey))"])
+            rows.append(["this file", "generation \(vault.generation), key \(TrustStore.fingerprint(vault.verificationKey))"])
             Terminal.output(Formatting.table(rows))
         }
 

@@ -77,7 +77,7 @@ extension CofferCommand {
         func run() throws {
             let vault = try location.open()
             let path = vault.path
-            var rows = [["vault", path], ["vault id", TextView.hex(vault.vaultID)], ["entries", String(vault.file.entries.count)]]
+            var rows = [["vault", path], ["vault id", TextView.hex(vault.vaultID)], ["entries", String(vault.entryCount)]]
             let now = Sessions.now()
             if let state = Sessions.store.peek(vaultID: vault.vaultID), state.deadline > now, state.verificationKey == vault.verificationKey {
                 let hasToken = ProcessInfoLite.environment[SessionStore.environmentVariable] != nil

@@ -19,7 +19,7 @@ extension CofferCommand {
 
         func run() throws {
             let vault = try location.open()
-            let count = vault.file.entries.count
+            let count = vault.entryCount
             if unlockVault || unlock.hasKeySource {
                 try unlock.unlock(vault)
             } else if !Sessions.resumeQuietly(vault) {

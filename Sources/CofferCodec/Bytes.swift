@@ -144,6 +144,35 @@ struct ByteReader {
         return range
     }
 
+    /// Moves to `offset`, a position this reader or another over the same bytes reached before.
+    mutating func seek(to offset: Int) {
+        precondition(offset >= 0 && offset <= end)
+        self.offset = offset
+    }
+
+    /// Byte order of two ranges of the file: negative, zero or positive.
+    func compare(_ a: Range<Int>, _ b: Range<Int>) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in Self.compare(buffer[a], buffer[b]) }
+    }
+
+    /// Byte order of a range of the file and other bytes.
+    func compare(_ a: Range<Int>, _ b: [UInt8]) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in b.withUnsafeBufferPointer { Self.compare(buffer[a], $0[...]) } }
+    }
+
+    /// Canonical order of two entries' (project, domain, name).
+    func compare(_ a: EntryFields, _ b: EntryFields) -> Int {
+        var order = compare(a.project, b.project)
+        if order == 0 { order = compare(a.domain, b.domain) }
+        if order == 0 { order = compare(a.name, b.name) }
+        return order
+    }
+
+    private static func compare(_ a: Slice<UnsafeBufferPointer<UInt8>>, _ b: Slice<UnsafeBufferPointer<UInt8>>) -> Int {
+        for (x, y) in zip(a, b) where x != y { return Int(x) - Int(y) }
+        return a.count - b.count
+    }
+
     /// A name from the format's charset (validated before a String is made).
     mutating func name(max limit: Int, allowEmpty: Bool, _ what: String) throws(CodecError) -> String {
         string(try nameRange(max: limit, allowEmpty: allowEmpty, what))
@@ -151,12 +180,17 @@ struct ByteReader {
 
     /// Free text: valid UTF-8 without control characters.
     mutating func text(max limit: Int, _ what: String) throws(CodecError) -> String {
+        string(try textRange(max: limit, what))
+    }
+
+    /// The range of free text, checked.
+    mutating func textRange(max limit: Int, _ what: String) throws(CodecError) -> Range<Int> {
         let range = try lengthPrefixed(max: limit, what)
-        if range.isEmpty { return "" }
+        if range.isEmpty { return range }
         guard let text = String(validating: bytes[range], as: UTF8.self), Names.isValidText(text, maxBytes: limit) else {
             throw fail("invalid \(what)")
         }
-        return text
+        return range
     }
 
     /// An extension list: optional (even) tags skipped, critical (odd) tags refused.

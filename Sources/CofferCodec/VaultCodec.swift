@@ -2,6 +2,12 @@
 public enum VaultDecoder {
     /// Parses every field; the signature is returned, not checked (that needs CofferCrypto).
     public static func decode(_ bytes: [UInt8]) throws(CodecError) -> VaultFile {
+        try index(bytes).decoded()
+    }
+
+    /// Checks every field as `decode` does, but keeps the entries as positions in `bytes`, to be
+    /// decoded when asked for.
+    public static func index(_ bytes: [UInt8]) throws(CodecError) -> VaultIndex {
         guard bytes.count >= VaultFile.magic.count, bytes.starts(with: VaultFile.magic) else { throw .notAVault }
         guard bytes.count <= Limits.fileBytes else {
             throw .malformed(part: "file", reason: "larger than \(Limits.fileBytes) bytes")
@@ -43,21 +49,24 @@ public enum VaultDecoder {
         let entryCount = try reader.bounded(Limits.entries, "entry count")
         // Each entry takes at least 50 bytes: refuse counts the file cannot hold before reserving.
         guard entryCount <= reader.remaining / 50 else { throw reader.fail("entry count exceeds the file's size") }
-        var entries: [Entry] = []
-        entries.reserveCapacity(entryCount)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(entryCount)
+        var previous: EntryFields?
         for _ in 0..<entryCount {
-            let entry = try decodeEntry(&reader)
-            if let last = entries.last, !Entry.precedes(last, entry) {
+            offsets.append(reader.offset)
+            let fields = try scanEntry(&reader)
+            if let previous, reader.compare(previous, fields) >= 0 {
                 throw reader.fail("entries out of order or duplicated")
             }
-            entries.append(entry)
+            previous = fields
         }
         guard reader.remaining == 0 else {
             throw CodecError.malformed(part: "file", reason: "unexpected bytes before the signature")
         }
-        return VaultFile(
+        let header = VaultFile(
             minor: minor, vaultID: vaultID, generation: generation, keyChain: keyChain, slots: slots,
-            entries: entries, signature: Array(bytes.suffix(VaultFile.signatureByteCount)))
+            entries: [], signature: Array(bytes.suffix(VaultFile.signatureByteCount)))
+        return VaultIndex(header: header, bytes: bytes, entryOffsets: offsets)
     }
 
     private static func decodeKeyChain(_ reader: inout ByteReader) throws(CodecError) -> KeyChain {
@@ -111,7 +120,8 @@ public enum VaultDecoder {
         return slot
     }
 
-    private static func decodeEntry(_ reader: inout ByteReader) throws(CodecError) -> Entry {
+    /// Checks one entry's fields, making no strings but a description's.
+    static func scanEntry(_ reader: inout ByteReader) throws(CodecError) -> EntryFields {
         reader.part = .entryStart
         let name = try reader.nameRange(max: Limits.nameBytes, allowEmpty: false, "name")
         let project = try reader.nameRange(max: Limits.scopeNameBytes, allowEmpty: true, "project")
@@ -121,13 +131,87 @@ public enum VaultDecoder {
         guard updated >= created else { throw reader.fail("updated before created") }
         let flags = try reader.uvarint()
         guard flags & Entry.criticalFlagMask & ~Entry.knownFlags == 0 else { throw reader.fail("unknown critical flag") }
-        let description = try reader.text(max: Limits.descriptionBytes, "description")
+        let description = try reader.textRange(max: Limits.descriptionBytes, "description")
         try reader.skipExtensions()
         let sealed = try reader.lengthPrefixed(max: Limits.valueBytes + Limits.sealedOverhead, "value")
         guard sealed.count >= Limits.sealedOverhead else { throw reader.fail("sealed value too short") }
+        return EntryFields(
+            name: name, project: project, domain: domain, created: created, updated: updated, flags: flags,
+            description: description, sealed: sealed)
+    }
+}
+
+/// Where one entry's fields lie in the file, once checked.
+struct EntryFields {
+    var name, project, domain: Range<Int>
+    var created, updated, flags: UInt64
+    var description, sealed: Range<Int>
+}
+
+/// A vault file whose every field has been checked, with its entries still in the file's bytes:
+/// reading one entry of a large vault decodes that entry only.
+public struct VaultIndex: Sendable {
+    /// Everything but the entries (`entries` is empty here).
+    public let header: VaultFile
+    private let bytes: [UInt8]
+    /// Where each entry starts, in canonical order.
+    private let entryOffsets: [Int]
+
+    init(header: VaultFile, bytes: [UInt8], entryOffsets: [Int]) {
+        self.header = header
+        self.bytes = bytes
+        self.entryOffsets = entryOffsets
+    }
+
+    public var entryCount: Int { entryOffsets.count }
+
+    /// The whole file, every entry decoded.
+    public func decoded() -> VaultFile {
+        var file = header
+        file.entries = entryOffsets.indices.map(entry(at:))
+        return file
+    }
+
+    /// The entry at `position` (`0..<entryCount`).
+    public func entry(at position: Int) -> Entry {
+        let (reader, fields) = self.fields(at: position)
         return Entry(
-            name: reader.string(name), scope: Scope(project: reader.string(project), domain: reader.string(domain)), created: created, updated: updated, flags: flags,
-            description: description, sealedValue: reader.bytes[sealed])
+            name: reader.string(fields.name),
+            scope: Scope(project: reader.string(fields.project), domain: reader.string(fields.domain)),
+            created: fields.created, updated: fields.updated, flags: fields.flags,
+            description: reader.string(fields.description), sealedValue: bytes[fields.sealed])
+    }
+
+    /// Where `name` in `scope` is, or would be inserted, in canonical order.
+    public func position(of name: String, in scope: Scope) -> (found: Bool, position: Int) {
+        let probe = (name: Array(name.utf8), project: Array(scope.project.utf8), domain: Array(scope.domain.utf8))
+        var low = 0, high = entryOffsets.count
+        var found = false
+        while low < high {
+            let mid = (low + high) / 2
+            let (reader, fields) = self.fields(at: mid)
+            var order = reader.compare(fields.project, probe.project)
+            if order == 0 { order = reader.compare(fields.domain, probe.domain) }
+            if order == 0 { order = reader.compare(fields.name, probe.name) }
+            if order < 0 {
+                low = mid + 1
+            } else {
+                high = mid
+                found = order == 0
+            }
+        }
+        return (found && low < entryOffsets.count, low)
+    }
+
+    /// The fields of an entry the index checked when it was made.
+    private func fields(at position: Int) -> (ByteReader, EntryFields) {
+        var reader = ByteReader(bytes, end: bytes.count - VaultFile.signatureByteCount)
+        reader.seek(to: entryOffsets[position])
+        do {
+            return (reader, try VaultDecoder.scanEntry(&reader))
+        } catch {
+            preconditionFailure("an entry the index checked no longer decodes: \(error)")
+        }
     }
 }
 

@@ -37,6 +37,29 @@ import Testing
         #expect(try VaultDecoder.decode(VaultEncoder.encode(Self.file)) == Self.file)
     }
 
+    @Test func indexDecodesEntriesOneByOne() throws {
+        let index = try VaultDecoder.index(VaultEncoder.encode(Self.file))
+        var header = Self.file
+        header.entries = []
+        #expect(index.header == header)
+        #expect(index.entryCount == Self.file.entries.count)
+        #expect(index.decoded() == Self.file)
+        for (position, entry) in Self.file.entries.enumerated() {
+            #expect(index.entry(at: position) == entry)
+            let found = index.position(of: entry.name, in: entry.scope)
+            #expect(found.found && found.position == position)
+        }
+    }
+
+    @Test(arguments: [
+        ("AAA", Scope.global, 0), ("zzz", .global, 1), ("db.host", Scope(domain: "dev"), 1),
+        ("db.host", Scope(project: "web"), 2), ("db.q", Scope(project: "web"), 3), ("x", Scope(project: "zz"), 4),
+    ])
+    func indexPlacesMissingNames(_ name: String, _ scope: Scope, _ position: Int) throws {
+        let found = try VaultDecoder.index(VaultEncoder.encode(Self.file)).position(of: name, in: scope)
+        #expect(!found.found && found.position == position)
+    }
+
     @Test func fileIsTheSignedPartFollowedByTheSignature() {
         #expect(VaultEncoder.encode(Self.file) == VaultEncoder.encodeSignedPart(Self.file) + Self.file.signature)
     }
