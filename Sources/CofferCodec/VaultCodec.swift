@@ -2,12 +2,42 @@
 public enum VaultDecoder {
     /// Parses every field; the signature is returned, not checked (that needs CofferCrypto).
     public static func decode(_ bytes: [UInt8]) throws(CodecError) -> VaultFile {
-        try index(bytes).decoded()
+        var entries: [Entry] = []
+        var file = try read(bytes) { count in
+            entries.reserveCapacity(count)
+        } entry: { reader, _, fields in
+            entries.append(makeEntry(fields, reader))
+        }
+        file.entries = entries
+        return file
     }
 
     /// Checks every field as `decode` does, but keeps the entries as positions in `bytes`, to be
     /// decoded when asked for.
     public static func index(_ bytes: [UInt8]) throws(CodecError) -> VaultIndex {
+        var offsets: [Int] = []
+        let header = try read(bytes) { count in
+            offsets.reserveCapacity(count)
+        } entry: { _, offset, _ in
+            offsets.append(offset)
+        }
+        return VaultIndex(header: header, bytes: bytes, entryOffsets: offsets)
+    }
+
+    /// An entry from fields `scanEntry` checked.
+    static func makeEntry(_ fields: EntryFields, _ reader: ByteReader) -> Entry {
+        Entry(
+            name: reader.string(fields.name),
+            scope: Scope(project: reader.string(fields.project), domain: reader.string(fields.domain)),
+            created: fields.created, updated: fields.updated, flags: fields.flags,
+            description: reader.string(fields.description), sealedValue: reader.bytes[fields.sealed])
+    }
+
+    /// Checks the whole file and returns it without entries; `entry` sees each entry's checked
+    /// fields and offset, in order, after `count` has been told how many there are.
+    private static func read(
+        _ bytes: [UInt8], count: (Int) -> Void, entry: (ByteReader, Int, EntryFields) -> Void
+    ) throws(CodecError) -> VaultFile {
         guard bytes.count >= VaultFile.magic.count, bytes.starts(with: VaultFile.magic) else { throw .notAVault }
         guard bytes.count <= Limits.fileBytes else {
             throw .malformed(part: "file", reason: "larger than \(Limits.fileBytes) bytes")
@@ -49,24 +79,23 @@ public enum VaultDecoder {
         let entryCount = try reader.bounded(Limits.entries, "entry count")
         // Each entry takes at least 50 bytes: refuse counts the file cannot hold before reserving.
         guard entryCount <= reader.remaining / 50 else { throw reader.fail("entry count exceeds the file's size") }
-        var offsets: [Int] = []
-        offsets.reserveCapacity(entryCount)
+        count(entryCount)
         var previous: EntryFields?
         for _ in 0..<entryCount {
-            offsets.append(reader.offset)
+            let offset = reader.offset
             let fields = try scanEntry(&reader)
             if let previous, reader.compare(previous, fields) >= 0 {
                 throw reader.fail("entries out of order or duplicated")
             }
+            entry(reader, offset, fields)
             previous = fields
         }
         guard reader.remaining == 0 else {
             throw CodecError.malformed(part: "file", reason: "unexpected bytes before the signature")
         }
-        let header = VaultFile(
+        return VaultFile(
             minor: minor, vaultID: vaultID, generation: generation, keyChain: keyChain, slots: slots,
             entries: [], signature: Array(bytes.suffix(VaultFile.signatureByteCount)))
-        return VaultIndex(header: header, bytes: bytes, entryOffsets: offsets)
     }
 
     private static func decodeKeyChain(_ reader: inout ByteReader) throws(CodecError) -> KeyChain {
@@ -175,11 +204,7 @@ public struct VaultIndex: Sendable {
     /// The entry at `position` (`0..<entryCount`).
     public func entry(at position: Int) -> Entry {
         let (reader, fields) = self.fields(at: position)
-        return Entry(
-            name: reader.string(fields.name),
-            scope: Scope(project: reader.string(fields.project), domain: reader.string(fields.domain)),
-            created: fields.created, updated: fields.updated, flags: fields.flags,
-            description: reader.string(fields.description), sealedValue: bytes[fields.sealed])
+        return VaultDecoder.makeEntry(fields, reader)
     }
 
     /// Where `name` in `scope` is, or would be inserted, in canonical order.
