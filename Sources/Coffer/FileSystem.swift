@@ -107,19 +107,9 @@ enum FileSystem {
 
     /// Writes `bytes` to a new temporary file beside `path` (fsynced, mode `mode`), renames it over
     /// `path` and fsyncs the folder. On any failure the old file stays. `durable: false` skips the
-    /// fsyncs, for files on a RAM-backed runtime folder (sessions).
-    static func atomicReplace(_ path: String, with bytes: [UInt8], mode: mode_t, durable: Bool = true) throws {
-        try atomicReplace(path, with: bytes, mode: mode, durable: durable, readsBack: false) { _ in }
-    }
-
-    /// The same, with the temporary file read back from disk and handed to `check` before the rename.
-    static func atomicReplace(_ path: String, with bytes: [UInt8], mode: mode_t, check: ([UInt8]) throws -> Void) throws {
-        try atomicReplace(path, with: bytes, mode: mode, durable: true, readsBack: true, check: check)
-    }
-
-    private static func atomicReplace(
-        _ path: String, with bytes: [UInt8], mode: mode_t, durable: Bool, readsBack: Bool, check: ([UInt8]) throws -> Void
-    ) throws {
+    /// fsyncs, for files on a RAM-backed runtime folder (sessions); `readsBack` reads the temporary
+    /// file back and compares it with `bytes` before the rename (vault saves).
+    static func atomicReplace(_ path: String, with bytes: [UInt8], mode: mode_t, durable: Bool = true, readsBack: Bool = false) throws {
         let directory = directory(of: path)
         let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...35), radix: 36) }.joined()
         let temporary = directory + "/" + temporaryPrefix(for: path) + suffix
@@ -135,13 +125,38 @@ enum FileSystem {
             guard !durable || retrying({ fsync(fd) }) == 0 else { throw ioError(temporary) }
             if durable { CrashPoint.reach(.synced) }
         }
-        if readsBack { try check(try read(temporary, limit: bytes.count)) }
+        if readsBack { try compare(temporary, with: bytes) }
         guard rename(temporary, path) == 0 else { throw ioError(path) }
         renamed = true
         guard durable else { return }
         CrashPoint.reach(.renamed)
         try fsyncDirectory(directory)
         CrashPoint.reach(.directorySynced)
+    }
+}
+
+extension FileSystem {
+    /// Fails unless the file at `path` holds exactly `bytes`; reads it in 64 KiB pieces, so a large
+    /// vault is not held twice in memory.
+    private static func compare(_ path: String, with bytes: [UInt8]) throws {
+        let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { throw ioError(path) }
+        defer { close(fd) }
+        let mismatch = CofferError.io(path: path, reason: "the written file did not read back the same")
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var done = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { piece in retrying { Glibc.read(fd, piece.baseAddress!, piece.count) } }
+            guard count >= 0 else { throw ioError(path) }
+            if count == 0 { break }
+            guard done + count <= bytes.count else { throw mismatch }
+            let same = bytes.withUnsafeBytes { written in
+                buffer.withUnsafeBytes { memcmp(written.baseAddress! + done, $0.baseAddress!, count) == 0 }
+            }
+            guard same else { throw mismatch }
+            done += count
+        }
+        guard done == bytes.count else { throw mismatch }
     }
 }
 

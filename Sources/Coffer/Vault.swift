@@ -408,9 +408,7 @@ public final class Vault {
             if found { _ = try Vault.mapKeyErrors { try reader.open(next.entries[position]) } }
         }
         let mode = FileSystem.mode(of: path) ?? 0o600
-        try FileSystem.atomicReplace(path, with: bytes, mode: mode) { readBack in
-            guard readBack == bytes else { throw CofferError.io(path: path, reason: "the written file did not read back the same") }
-        }
+        try FileSystem.atomicReplace(path, with: bytes, mode: mode, readsBack: true)
         decoded = next
         index = nil
         signatureOnDisk = next.signature
