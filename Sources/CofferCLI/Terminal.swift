@@ -63,7 +63,9 @@ enum Terminal {
         return trimmed == secret.count ? secret : secret.slice(0..<trimmed)
     }
 
-    /// Asks on the controlling terminal with echo off; nil when there is no terminal.
+    /// Asks on the controlling terminal with echo off; nil when there is no terminal. The terminal
+    /// does not turn Ctrl-C or Ctrl-\ into signals meanwhile: the prompt restores echo first, then
+    /// ends the process with that signal, as the terminal would have.
     static func prompt(_ text: String, limit: Int = 4096) throws -> SecureBytes? {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { return nil }
@@ -74,13 +76,16 @@ enum Terminal {
         let hasAttributes = tcgetattr(fd, &saved) == 0
         if hasAttributes {
             var silent = saved
-            silent.c_lflag &= ~tcflag_t(ECHO)
+            silent.c_lflag &= ~tcflag_t(ECHO | ISIG)
             tcsetattr(fd, TCSAFLUSH, &silent)
         }
-        defer {
+        func restore() {
             if hasAttributes { tcsetattr(fd, TCSAFLUSH, &saved) }
             writeAll(fd, [0x0A])
         }
+        defer { restore() }
+        let characters = withUnsafeBytes(of: saved.c_cc) { Array($0) }
+        let interrupt = characters[Int(VINTR)], quit = characters[Int(VQUIT)], suspend = characters[Int(VSUSP)]
         let buffer = SecureBytes(count: limit)
         var total = 0
         while total < limit {
@@ -88,6 +93,14 @@ enum Terminal {
             let count = read(fd, &byte, 1)
             if count < 0 && errno == EINTR { continue }
             guard count == 1, byte != 0x0A else { break }
+            if hasAttributes && (byte == interrupt || byte == quit) {
+                let number = byte == interrupt ? SIGINT : SIGQUIT
+                restore()
+                signal(number, SIG_DFL)
+                raise(number)
+                exit(128 + number)  // the signal was blocked: end as a shell reports it
+            }
+            if hasAttributes && byte == suspend { continue }
             buffer.withUnsafeMutableBytes { $0[total] = byte }
             byte = 0
             total += 1
