@@ -49,6 +49,22 @@ import Testing
         #expect(findings.contains { $0.blocksReads })
     }
 
+    @Test func aPathIsKnownHoweverItIsSpelled() throws {
+        let folder = try TemporaryDirectory()
+        let store = TrustStore(path: folder.file("trust"))
+        let path = folder.file("secrets.coffer")
+        _ = try makeVault(at: path, entries: [])
+        try store.remember(Vault.open(at: path), at: path, branch: "")
+        // Another vault copied over the file, then opened through a symbolic link or with "./".
+        _ = try makeVault(at: folder.file("other.coffer"), entries: [])
+        try writeBytes(readBytes(folder.file("other.coffer")), to: path)
+        try FileManager.default.createSymbolicLink(atPath: folder.file("link"), withDestinationPath: folder.path)
+        for spelling in [folder.file("link/secrets.coffer"), folder.file("./secrets.coffer")] {
+            let findings = try store.findings(for: Vault.open(at: spelling), at: spelling, branch: "")
+            #expect(findings.contains { if case .substituted = $0 { true } else { false } }, "\(spelling)")
+        }
+    }
+
     @Test func anUnreadableOrMalformedStoreIsAnErrorNotTrust() throws {
         let folder = try TemporaryDirectory()
         let path = folder.file("secrets.coffer")
