@@ -399,21 +399,14 @@ struct YAMLParser {
 
     /// The rest of a plain scalar's line: up to a comment or the line break, blanks trimmed.
     private mutating func plainLine() throws -> String {
-        var scalars = String.UnicodeScalarView()
-        var blanks = String.UnicodeScalarView()
+        var text = TrimmedText()
         while let scalar = peek, scalar != "\n" {
             if scalar == ":" && Self.isSpaceOrEnd(peek(1)) { throw failure("a ': ' inside a value; quote the value") }
-            if scalar == "#" && !blanks.isEmpty { break }
-            if Self.isBlank(scalar) {
-                blanks.append(scalar)
-            } else {
-                scalars.append(contentsOf: blanks)
-                blanks.removeAll()
-                scalars.append(scalar)
-            }
+            if scalar == "#" && text.hasPendingBlanks { break }
+            text.append(scalar)
             advance()
         }
-        return String(scalars)
+        return text.string
     }
 
     /// A single- or double-quoted scalar, which may span lines (folded as in plain scalars).
@@ -421,29 +414,23 @@ struct YAMLParser {
         let quote = peek!
         let startLine = line
         advance()
-        var result = String.UnicodeScalarView()
-        var blanks = String.UnicodeScalarView()
-        func flushBlanks() {
-            result.append(contentsOf: blanks)
-            blanks.removeAll()
-        }
+        var text = TrimmedText()
         while true {
             guard let scalar = peek else {
                 throw failure("a value quoted on line \(startLine) is not closed")
             }
             if scalar == quote {
                 if quote == "'" && peek(1) == "'" {
-                    flushBlanks()
-                    result.append("'")
+                    text.appendVerbatim("'")
                     advance(by: 2)
                     continue
                 }
                 advance()
-                flushBlanks()
-                return String(result)
+                text.keepBlanks()
+                return text.string
             }
             if scalar == "\n" {
-                blanks.removeAll()
+                text.dropBlanks()
                 advance()
                 var breaks = 0
                 while true {
@@ -455,26 +442,21 @@ struct YAMLParser {
                 if atDocumentBoundary {
                     throw failure("a value quoted on line \(startLine) is not closed")
                 }
-                result.append(contentsOf: (breaks == 0 ? " " : String(repeating: "\n", count: breaks)).unicodeScalars)
+                text.appendVerbatim(breaks == 0 ? " " : String(repeating: "\n", count: breaks))
                 continue
             }
             if quote == "\"" && scalar == "\\" {
-                flushBlanks()
-                try escape(into: &result)
+                if let escaped = try escape() { text.appendVerbatim(String(escaped)) } else { text.keepBlanks() }
                 continue
             }
-            if Self.isBlank(scalar) {
-                blanks.append(scalar)
-            } else {
-                flushBlanks()
-                result.append(scalar)
-            }
+            text.append(scalar)
             advance()
         }
     }
 
-    /// One escape in a double-quoted scalar, the backslash at `index`.
-    private mutating func escape(into result: inout String.UnicodeScalarView) throws {
+    /// One escape in a double-quoted scalar, the backslash at `index`: the character it stands
+    /// for, or nil for an escaped line break (which joins the lines).
+    private mutating func escape() throws -> Unicode.Scalar? {
         advance()
         guard let code = peek else { throw failure("a quoted value is not closed") }
         advance()
@@ -483,13 +465,11 @@ struct YAMLParser {
             "r": "\r", "e": "\u{1B}", " ": " ", "\"": "\"", "/": "/", "\\": "\\", "N": "\u{85}", "_": "\u{A0}",
             "L": "\u{2028}", "P": "\u{2029}",
         ]
-        if let replacement = simple[code] {
-            result.append(replacement)
-            return
-        }
+        if let replacement = simple[code] { return replacement }
         switch code {
         case "\n":
             while Self.isBlank(peek) { advance() }
+            return nil
         case "x", "u", "U":
             let digits = code == "x" ? 2 : code == "u" ? 4 : 8
             var value: UInt32 = 0
@@ -501,7 +481,7 @@ struct YAMLParser {
                 advance()
             }
             guard let scalar = Unicode.Scalar(value) else { throw failure("invalid escape in a quoted value") }
-            result.append(scalar)
+            return scalar
         default:
             throw failure("invalid escape in a quoted value")
         }
@@ -632,14 +612,13 @@ struct YAMLParser {
     /// A plain scalar inside a flow collection: up to `,`, a bracket, `: ` or a comment. Line
     /// breaks inside a value fold as in block context; a key is one line.
     private mutating func flowPlain(isKey: Bool = false) throws -> String {
-        var scalars = String.UnicodeScalarView()
-        var blanks = String.UnicodeScalarView()
+        var text = TrimmedText()
         func endsHere(_ parser: YAMLParser) -> Bool {
             guard let scalar = parser.peek else { return true }
             return Self.isFlowIndicator(scalar) || (scalar == ":" && (Self.isSpaceOrEnd(parser.peek(1)) || Self.isFlowIndicator(parser.peek(1))))
         }
         while !endsHere(self), let scalar = peek {
-            if scalar == "#" && (!blanks.isEmpty || index == lineStart) { break }
+            if scalar == "#" && (text.hasPendingBlanks || index == lineStart) { break }
             if scalar == "\n" {
                 let saved = (index, line, lineStart)
                 var breaks = 0
@@ -648,25 +627,19 @@ struct YAMLParser {
                     advance()
                     skipBlanks()
                 }
-                guard !isKey, !endsHere(self), peek != "#", !atDocumentBoundary, !scalars.isEmpty else {
+                guard !isKey, !endsHere(self), peek != "#", !atDocumentBoundary, !text.isEmpty else {
                     (index, line, lineStart) = saved
                     break
                 }
-                blanks.removeAll()
-                scalars.append(contentsOf: (breaks == 1 ? " " : String(repeating: "\n", count: breaks - 1)).unicodeScalars)
+                text.dropBlanks()
+                text.appendVerbatim(breaks == 1 ? " " : String(repeating: "\n", count: breaks - 1))
                 continue
             }
-            if Self.isBlank(scalar) {
-                blanks.append(scalar)
-            } else {
-                scalars.append(contentsOf: blanks)
-                blanks.removeAll()
-                scalars.append(scalar)
-            }
+            text.append(scalar)
             advance()
         }
         if peek == ":" && Self.isFlowIndicator(peek(1)) { throw failure("a ':' must be followed by a space") }
-        return String(scalars)
+        return text.string
     }
 
     private mutating func flowList() throws -> Node {
@@ -731,6 +704,39 @@ struct YAMLParser {
         case nil: throw failure("a '\(closing == "]" ? "[" : "{")' is not closed")
         default: throw failure("expected ',' or '\(closing)'")
         }
+    }
+
+    /// A scalar's text as it is read: blanks are held back until something follows them, so
+    /// that those at the end of a line can be dropped.
+    private struct TrimmedText {
+        private var scalars = String.UnicodeScalarView()
+        private var blanks = String.UnicodeScalarView()
+
+        var hasPendingBlanks: Bool { !blanks.isEmpty }
+        var isEmpty: Bool { scalars.isEmpty }
+        var string: String { String(scalars) }
+
+        mutating func append(_ scalar: Unicode.Scalar) {
+            if YAMLParser.isBlank(scalar) {
+                blanks.append(scalar)
+            } else {
+                keepBlanks()
+                scalars.append(scalar)
+            }
+        }
+
+        /// Appends `text` as it is (escapes, folded line breaks), after any blanks held back.
+        mutating func appendVerbatim(_ text: String) {
+            keepBlanks()
+            scalars.append(contentsOf: text.unicodeScalars)
+        }
+
+        mutating func keepBlanks() {
+            scalars.append(contentsOf: blanks)
+            blanks.removeAll()
+        }
+
+        mutating func dropBlanks() { blanks.removeAll() }
     }
 
     // MARK: Maps
