@@ -417,11 +417,21 @@ public final class Vault {
     }
 
     /// Writes `content` (a merge result, whose re-sealed entries the merge has checked) over the
-    /// vault file at `path`, signed with `grant`: generation bumped, atomic, as `save`.
-    public static func replace(at path: String, with content: VaultFile, grant: KeyGrant) throws {
+    /// vault file at `path`, signed with `grant`: generation bumped, atomic, as `save`. With
+    /// `expectedSignature` (the signature of the version the merge read there), fails with
+    /// `conflict` if the file changed since; the check and the write hold the folder's lock.
+    public static func replace(
+        at path: String, with content: VaultFile, grant: KeyGrant, expectedSignature: [UInt8]? = nil
+    ) throws {
+        let lock = try FolderLock(forVaultAt: path)
         let onDisk = try FileSystem.tail(path, count: VaultFile.signatureByteCount)
+        if let expectedSignature, onDisk != expectedSignature {
+            throw CofferError.conflict("\(path) changed on disk since the merge read it")
+        }
         let vault = Vault(path: path, file: content, signatureOnDisk: onDisk)
         try vault.unlock(grant: grant)
+        vault.heldLock = lock
+        defer { vault.heldLock = nil }
         try vault.save()
     }
 

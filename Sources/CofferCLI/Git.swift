@@ -151,7 +151,8 @@ extension CofferCommand.Git {
 
     /// Merges and writes the result to `output`, or prints the conflicts and exits 5.
     static func mergeVersions(
-        base: [UInt8], ours: [UInt8], theirs: [UInt8], output: String, label: String, resolve: (String) -> GitMerge.Choice? = { _ in nil }
+        base: [UInt8], ours: [UInt8], theirs: [UInt8], output: String, outputIsOurs: Bool, label: String,
+        resolve: (String) -> GitMerge.Choice? = { _ in nil }
     ) throws {
         let oursVault = try Vault(bytes: ours, path: label)
         let theirsVault = try Vault(bytes: theirs, path: label)
@@ -169,7 +170,8 @@ extension CofferCommand.Git {
             theirs: GitMerge.Side(file: theirsVault.file, grant: theirsVault.keyGrant), resolve: resolve)
         switch outcome {
         case let .merged(file, grant):
-            try Vault.replace(at: output, with: file, grant: grant)
+            // The driver writes over OURS only if it still holds what was merged; resolve writes the work tree's file.
+            try Vault.replace(at: output, with: file, grant: grant, expectedSignature: outputIsOurs ? oursVault.signature : nil)
         case let .conflicts(conflicts):
             for conflict in conflicts { Terminal.printError("conflict in \(label): \(conflict)") }
             throw Failure(.conflict, "\(conflicts.count) conflicting item(s) in \(label); resolve with: coffer git resolve \(label) --ours|--theirs [NAME...]")
@@ -191,7 +193,7 @@ extension CofferCommand.Git {
             let limit = Limits.fileBytes
             try CofferCommand.Git.mergeVersions(
                 base: try FileInput.readBytes(base, limit: limit), ours: try FileInput.readBytes(ours, limit: limit),
-                theirs: try FileInput.readBytes(theirs, limit: limit), output: ours, label: pathname ?? ours)
+                theirs: try FileInput.readBytes(theirs, limit: limit), output: ours, outputIsOurs: true, label: pathname ?? ours)
         }
     }
 
@@ -223,7 +225,7 @@ extension CofferCommand.Git {
             let choice: GitMerge.Choice = ours ? .ours : .theirs
             let wanted = Set(names)
             try CofferCommand.Git.mergeVersions(
-                base: try stage(1), ours: oursBytes, theirs: theirsBytes, output: pathname, label: pathname
+                base: try stage(1), ours: oursBytes, theirs: theirsBytes, output: pathname, outputIsOurs: false, label: pathname
             ) { item in
                 wanted.isEmpty || wanted.contains(String(item.split(separator: "/").last ?? "")) ? choice : nil
             }

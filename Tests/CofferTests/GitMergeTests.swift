@@ -197,6 +197,28 @@ private let shop = Scope(project: "shop")
         #expect(versions.conflicts(try versions.merge(base, rekeyed, described)) == ["entry project=shop/a: ours changed, theirs changed"])
     }
 
+    @Test func theResultIsNotWrittenOverAFileThatChangedSinceTheMergeReadIt() throws {
+        let versions = try Versions()
+        let base = try versions.base([("a", shop, "value-x")])
+        let ours = try versions.derive(base) { try $0.set("b", value: Array("ours".utf8)) }
+        let theirs = try versions.derive(base) { try $0.set("c", value: Array("theirs".utf8)) }
+        guard case let .merged(file, grant) = try versions.merge(base, ours, theirs) else {
+            Issue.record("expected a merge")
+            return
+        }
+        let read = ours.signature
+        // Someone writes OURS between the merge's read and its write.
+        try ours.set("d", value: Array("meanwhile".utf8))
+        try ours.save()
+        let before = try readBytes(ours.path)
+        #expect(throws: CofferError.self) {
+            try Vault.replace(at: ours.path, with: file, grant: grant, expectedSignature: read)
+        }
+        #expect(try readBytes(ours.path) == before)
+        try Vault.replace(at: ours.path, with: file, grant: grant, expectedSignature: ours.signature)
+        #expect(try Vault.open(at: ours.path).entryCount == 3)
+    }
+
     /// `resolve` answers per item: the items it leaves nil stay conflicts.
     @Test func resolveOnlyTheNamedItem() throws {
         let versions = try Versions()
