@@ -70,7 +70,7 @@ public final class Vault {
     /// Held while `modify` runs, so that `save` does not lock twice.
     private var heldLock: FolderLock?
     /// Unix time in seconds, for created/updated stamps; replaceable in tests.
-    public var clock: () -> UInt64 = { UInt64(time(nil)) }
+    public var clock: () -> UInt64 = Timestamp.now
 
     init(path: String, file: VaultFile, signatureOnDisk: [UInt8]?) {
         self.path = path
@@ -158,7 +158,7 @@ public final class Vault {
         try validateText(nil, label: label)
         let grant = KeyGrant.generate()
         let vaultID = SecureRandom.bytes(VaultFile.vaultIDByteCount)
-        let now = UInt64(time(nil))
+        let now = Timestamp.now()
         let slot = try mapKeyErrors { try firstSlot(grant, vaultID, now) }
         let signingKey = try mapKeyErrors { try grant.signingKey() }
         let file = VaultFile(
@@ -173,7 +173,7 @@ public final class Vault {
 
     /// Checks KDF parameters against the format's caps.
     public static func checked(_ kdf: Argon2id.Parameters) throws -> Argon2id.Parameters {
-        guard Limits.opsLimit.contains(kdf.opsLimit), Limits.memLimit.contains(kdf.memLimit) else {
+        guard Limits.acceptsArgon2id(opsLimit: kdf.opsLimit, memLimit: kdf.memLimit) else {
             throw CofferError.invalidArgument(
                 "Argon2id parameters must be within opslimit \(Limits.opsLimit) and memlimit \(Limits.memLimit) bytes")
         }

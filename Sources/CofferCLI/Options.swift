@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coffer
+import CofferCodec
 import CofferCrypto
 import CofferRotation
 #if canImport(Glibc)
@@ -109,7 +110,7 @@ struct UnlockOptions: ParsableArguments {
         let explicit = identity != nil || passphraseFile != nil || passphraseFD != nil
         if allowSession, !explicit, let token = environment[SessionStore.environmentVariable], !token.isEmpty {
             do {
-                try Sessions.store.resume(vault, token: token, now: Sessions.now())
+                try Sessions.store.resume(vault, token: token, now: Timestamp.now())
                 return
             } catch let rejection as SessionStore.Rejection {
                 if rejection != .none { Terminal.warn("session \(rejection.explanation); unlocking without it") }

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Coffer
-#if canImport(Glibc)
-import Glibc
-#endif
+import CofferCodec
 
 extension CofferCommand {
     struct Unlock: ParsableCommand {
@@ -39,7 +37,7 @@ extension CofferCommand {
             let existing = ProcessInfoLite.environment[SessionStore.environmentVariable]
             let token = existing.flatMap { SessionStore.isToken($0) ? $0 : nil }
                 ?? SessionStore.newToken().withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-            try Sessions.store.start(vault: vault, token: token, ttl: ttl.seconds, idle: idle.seconds, now: Sessions.now())
+            try Sessions.store.start(vault: vault, token: token, ttl: ttl.seconds, idle: idle.seconds, now: Timestamp.now())
             switch (raw, shell) {
             case (true, _): Terminal.output(token + "\n")
             case (false, .fish): Terminal.output("set -gx \(SessionStore.environmentVariable) \(token);\n")
@@ -78,7 +76,7 @@ extension CofferCommand {
             let vault = try location.open()
             let path = vault.path
             var rows = [["vault", path], ["vault id", TextView.hex(vault.vaultID)], ["entries", String(vault.entryCount)]]
-            let now = Sessions.now()
+            let now = Timestamp.now()
             if let state = Sessions.store.peek(vaultID: vault.vaultID), state.deadline > now, state.verificationKey == vault.verificationKey {
                 let hasToken = ProcessInfoLite.environment[SessionStore.environmentVariable] != nil
                 rows.append(["session", "open: \(SessionDuration(seconds: state.expires - now)) left, ends after \(SessionDuration(seconds: state.idleSeconds)) idle (next: \(SessionDuration(seconds: state.deadline - now)))"])
@@ -95,17 +93,15 @@ extension CofferCommand {
 enum Sessions {
     static let store = SessionStore(folder: SessionStore.defaultFolder(environment: ProcessInfoLite.environment))
 
-    static func now() -> UInt64 { UInt64(time(nil)) }
-
     /// Unlocks `vault` with this shell's session if there is a valid one; false otherwise.
     static func resumeQuietly(_ vault: Vault) -> Bool {
         guard let token = ProcessInfoLite.environment[SessionStore.environmentVariable], !token.isEmpty else { return false }
-        return (try? store.resume(vault, token: token, now: now())) != nil
+        return (try? store.resume(vault, token: token, now: Timestamp.now())) != nil
     }
 
     /// After a command changed the master key: keep this shell's session in step, end others'.
     static func refresh(after vault: Vault) {
-        store.refresh(after: vault, token: ProcessInfoLite.environment[SessionStore.environmentVariable], now: now())
+        store.refresh(after: vault, token: ProcessInfoLite.environment[SessionStore.environmentVariable], now: Timestamp.now())
     }
 }
 

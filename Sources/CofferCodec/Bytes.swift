@@ -46,7 +46,7 @@ struct ByteReader {
 
     /// Where in the file the reader is. Holds no text, so that decoding allocates none.
     enum Part {
-        case header, keyChain, slots, entries, file
+        case header, keyChain, slots, entries
         case slot(id: UInt32)
         /// An entry whose name and scope have been read, as byte ranges of the file.
         case entry(name: Range<Int>, project: Range<Int>, domain: Range<Int>)
@@ -70,7 +70,6 @@ struct ByteReader {
         case .slots: "slots"
         case .entries: "entries"
         case .entryStart: "entry"
-        case .file: "file"
         case .slot(let id): "slot \(Slot.idText(id))"
         case let .entry(name, project, domain):
             "entry \(Scope(project: string(project), domain: string(domain)))/\(string(name))"
@@ -150,27 +149,24 @@ struct ByteReader {
         self.offset = offset
     }
 
-    /// Byte order of two ranges of the file: negative, zero or positive.
-    func compare(_ a: Range<Int>, _ b: Range<Int>) -> Int {
-        bytes.withUnsafeBufferPointer { buffer in Self.compare(buffer[a], buffer[b]) }
-    }
-
-    /// Byte order of a range of the file and other bytes.
-    func compare(_ a: Range<Int>, _ b: [UInt8]) -> Int {
-        bytes.withUnsafeBufferPointer { buffer in b.withUnsafeBufferPointer { Self.compare(buffer[a], $0[...]) } }
+    /// Canonical order of an entry's (project, domain, name) and another's, given as UTF-8.
+    func compare(_ a: EntryFields, _ b: (project: [UInt8], domain: [UInt8], name: [UInt8])) -> Int {
+        bytes.withUnsafeBufferPointer { file in
+            var order = Bytewise.compare(file[a.project], b.project[...])
+            if order == 0 { order = Bytewise.compare(file[a.domain], b.domain[...]) }
+            if order == 0 { order = Bytewise.compare(file[a.name], b.name[...]) }
+            return order
+        }
     }
 
     /// Canonical order of two entries' (project, domain, name).
     func compare(_ a: EntryFields, _ b: EntryFields) -> Int {
-        var order = compare(a.project, b.project)
-        if order == 0 { order = compare(a.domain, b.domain) }
-        if order == 0 { order = compare(a.name, b.name) }
-        return order
-    }
-
-    private static func compare(_ a: Slice<UnsafeBufferPointer<UInt8>>, _ b: Slice<UnsafeBufferPointer<UInt8>>) -> Int {
-        for (x, y) in zip(a, b) where x != y { return Int(x) - Int(y) }
-        return a.count - b.count
+        bytes.withUnsafeBufferPointer { file in
+            var order = Bytewise.compare(file[a.project], file[b.project])
+            if order == 0 { order = Bytewise.compare(file[a.domain], file[b.domain]) }
+            if order == 0 { order = Bytewise.compare(file[a.name], file[b.name]) }
+            return order
+        }
     }
 
     /// A name from the format's charset (validated before a String is made).
@@ -183,13 +179,10 @@ struct ByteReader {
         string(try textRange(max: limit, what))
     }
 
-    /// The range of free text, checked.
+    /// The range of free text, checked (without making a String).
     mutating func textRange(max limit: Int, _ what: String) throws(CodecError) -> Range<Int> {
         let range = try lengthPrefixed(max: limit, what)
-        if range.isEmpty { return range }
-        guard let text = String(validating: bytes[range], as: UTF8.self), Names.isValidText(text, maxBytes: limit) else {
-            throw fail("invalid \(what)")
-        }
+        guard Names.isValidText(bytes[range]) else { throw fail("invalid \(what)") }
         return range
     }
 

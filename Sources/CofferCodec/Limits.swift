@@ -15,6 +15,11 @@ public enum Limits {
     public static let memLimit: ClosedRange<UInt64> = 8192...(4 << 30)
     public static let sealedOverhead = 40
     public static let saltBytes = 16
+
+    /// Whether Argon2id costs are within what readers accept (memlimit also a multiple of 1024).
+    public static func acceptsArgon2id(opsLimit ops: UInt64, memLimit mem: UInt64) -> Bool {
+        opsLimit.contains(ops) && memLimit.contains(mem) && mem % 1024 == 0
+    }
 }
 
 /// The format's rules for names and free text (Specs/vault-format.md §2.4).
@@ -47,6 +52,21 @@ public enum Names {
 
     /// Labels and descriptions: UTF-8 without control characters, at most `maxBytes`.
     public static func isValidText(_ text: String, maxBytes: Int) -> Bool {
-        text.utf8.count <= maxBytes && !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        text.utf8.count <= maxBytes && isValidText(text.utf8)
+    }
+
+    /// Valid UTF-8 without control characters. The C0 controls and DEL are single bytes in UTF-8,
+    /// so they are checked as bytes; decoding checks the rest.
+    static func isValidText<C: Collection<UInt8>>(_ bytes: C) -> Bool {
+        guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return false }
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
     }
 }

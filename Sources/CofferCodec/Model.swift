@@ -201,13 +201,15 @@ enum Bytewise {
     /// Negative, zero or positive as `a` sorts before, equal to or after `b`.
     static func compare(_ a: String, _ b: String) -> Int {
         var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                for index in 0..<min(x.count, y.count) where x[index] != y[index] {
-                    return Int(x[index]) - Int(y[index])
-                }
-                return x.count - y.count
-            }
-        }
+        return a.withUTF8 { x in b.withUTF8 { y in compare(x[...], y[...]) } }
+    }
+
+    static func compare(_ a: Slice<UnsafeBufferPointer<UInt8>>, _ b: Slice<UnsafeBufferPointer<UInt8>>) -> Int {
+        for (x, y) in zip(a, b) where x != y { return Int(x) - Int(y) }
+        return a.count - b.count
+    }
+
+    static func compare(_ a: Slice<UnsafeBufferPointer<UInt8>>, _ b: ArraySlice<UInt8>) -> Int {
+        b.withUnsafeBufferPointer { compare(a, $0[...]) }
     }
 }

@@ -13,7 +13,8 @@ public enum Timestamp {
     public static func rfc3339(_ seconds: UInt64) -> String {
         var time = time_t(clamping: seconds)
         var parts = tm()
-        gmtime_r(&time, &parts)
+        // Beyond the years gmtime can express (a hostile file's timestamp): the number itself.
+        guard gmtime_r(&time, &parts) != nil else { return "@\(seconds)" }
         var buffer = [CChar](repeating: 0, count: 32)
         let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
         return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)

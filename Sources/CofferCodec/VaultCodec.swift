@@ -57,7 +57,7 @@ public enum VaultDecoder {
         reader.part = .keyChain
         let keyChain = try decodeKeyChain(&reader)
         if let last = keyChain.links.last, last.generation > generation {
-            throw CodecError.malformed(part: "key chain", reason: "a link is newer than the file")
+            throw reader.fail("a link is newer than the file")
         }
         reader.part = .header
         try reader.skipExtensions()
@@ -149,21 +149,31 @@ public enum VaultDecoder {
         return slot
     }
 
-    /// Checks one entry's fields, making no strings but a description's.
-    static func scanEntry(_ reader: inout ByteReader) throws(CodecError) -> EntryFields {
+    /// Checks one entry's fields, making no strings. An index, reading again what it checked
+    /// before, passes `checked: true` to find the fields without checking them again.
+    static func scanEntry(_ reader: inout ByteReader, checked: Bool = false) throws(CodecError) -> EntryFields {
         reader.part = .entryStart
-        let name = try reader.nameRange(max: Limits.nameBytes, allowEmpty: false, "name")
-        let project = try reader.nameRange(max: Limits.scopeNameBytes, allowEmpty: true, "project")
-        let domain = try reader.nameRange(max: Limits.scopeNameBytes, allowEmpty: true, "domain")
+        let name, project, domain: Range<Int>
+        if checked {
+            name = try reader.lengthPrefixed(max: Limits.nameBytes, "name")
+            project = try reader.lengthPrefixed(max: Limits.scopeNameBytes, "project")
+            domain = try reader.lengthPrefixed(max: Limits.scopeNameBytes, "domain")
+        } else {
+            name = try reader.nameRange(max: Limits.nameBytes, allowEmpty: false, "name")
+            project = try reader.nameRange(max: Limits.scopeNameBytes, allowEmpty: true, "project")
+            domain = try reader.nameRange(max: Limits.scopeNameBytes, allowEmpty: true, "domain")
+        }
         reader.part = .entry(name: name, project: project, domain: domain)
         let created = try reader.uvarint(), updated = try reader.uvarint()
-        guard updated >= created else { throw reader.fail("updated before created") }
+        guard checked || updated >= created else { throw reader.fail("updated before created") }
         let flags = try reader.uvarint()
-        guard flags & Entry.criticalFlagMask & ~Entry.knownFlags == 0 else { throw reader.fail("unknown critical flag") }
-        let description = try reader.textRange(max: Limits.descriptionBytes, "description")
+        guard checked || flags & Entry.criticalFlagMask & ~Entry.knownFlags == 0 else { throw reader.fail("unknown critical flag") }
+        let description = checked
+            ? try reader.lengthPrefixed(max: Limits.descriptionBytes, "description")
+            : try reader.textRange(max: Limits.descriptionBytes, "description")
         try reader.skipExtensions()
         let sealed = try reader.lengthPrefixed(max: Limits.valueBytes + Limits.sealedOverhead, "value")
-        guard sealed.count >= Limits.sealedOverhead else { throw reader.fail("sealed value too short") }
+        guard checked || sealed.count >= Limits.sealedOverhead else { throw reader.fail("sealed value too short") }
         return EntryFields(
             name: name, project: project, domain: domain, created: created, updated: updated, flags: flags,
             description: description, sealed: sealed)
@@ -209,15 +219,13 @@ public struct VaultIndex: Sendable {
 
     /// Where `name` in `scope` is, or would be inserted, in canonical order.
     public func position(of name: String, in scope: Scope) -> (found: Bool, position: Int) {
-        let probe = (name: Array(name.utf8), project: Array(scope.project.utf8), domain: Array(scope.domain.utf8))
+        let probe = (project: Array(scope.project.utf8), domain: Array(scope.domain.utf8), name: Array(name.utf8))
         var low = 0, high = entryOffsets.count
         var found = false
         while low < high {
             let mid = (low + high) / 2
             let (reader, fields) = self.fields(at: mid)
-            var order = reader.compare(fields.project, probe.project)
-            if order == 0 { order = reader.compare(fields.domain, probe.domain) }
-            if order == 0 { order = reader.compare(fields.name, probe.name) }
+            let order = reader.compare(fields, probe)
             if order < 0 {
                 low = mid + 1
             } else {
@@ -225,15 +233,15 @@ public struct VaultIndex: Sendable {
                 found = order == 0
             }
         }
-        return (found && low < entryOffsets.count, low)
+        return (found, low)
     }
 
-    /// The fields of an entry the index checked when it was made.
+    /// The fields of an entry the index checked when it was made (found, not checked again).
     private func fields(at position: Int) -> (ByteReader, EntryFields) {
         var reader = ByteReader(bytes, end: bytes.count - VaultFile.signatureByteCount)
         reader.seek(to: entryOffsets[position])
         do {
-            return (reader, try VaultDecoder.scanEntry(&reader))
+            return (reader, try VaultDecoder.scanEntry(&reader, checked: true))
         } catch {
             preconditionFailure("an entry the index checked no longer decodes: \(error)")
         }

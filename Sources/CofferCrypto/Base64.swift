@@ -17,15 +17,18 @@ public enum Base64 {
         }
     }
 
-    /// The padded encoding of `bytes`.
+    /// The padded encoding of `bytes`, written straight into the string (no other copy is left).
     public static func encode(_ bytes: [UInt8], alphabet: Alphabet = .standard) -> String {
         Sodium.ensureInitialized()
         let length = sodium_base64_encoded_len(bytes.count, alphabet.variant)
-        var text = [CChar](repeating: 0, count: length)
-        bytes.withUnsafeBufferPointer { input in
-            _ = sodium_bin2base64(&text, length, input.baseAddress, input.count, alphabet.variant)
+        return String(unsafeUninitializedCapacity: length) { text in
+            bytes.withUnsafeBufferPointer { input in
+                text.withMemoryRebound(to: CChar.self) { text in
+                    _ = sodium_bin2base64(text.baseAddress!, length, input.baseAddress, input.count, alphabet.variant)
+                }
+            }
+            return length - 1  // without the terminating NUL
         }
-        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The bytes of padded base64 `text`; nil if it is not exactly that (no spaces, no missing padding).

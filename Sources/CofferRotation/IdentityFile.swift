@@ -77,7 +77,7 @@ public enum IdentityFile {
     /// Coffer's passphrase-protected identity file. Throws `CryptoError.invalidParameters` when
     /// `parameters` exceed what readers accept (opslimit 16, memlimit 4 GiB).
     public static func renderProtected(_ identity: Identity, passphrase: SecureBytes, parameters: Argon2id.Parameters) throws -> [UInt8] {
-        guard accepts(opsLimit: parameters.opsLimit, memLimit: parameters.memLimit) else {
+        guard Limits.acceptsArgon2id(opsLimit: parameters.opsLimit, memLimit: parameters.memLimit) else {
             throw CryptoError.invalidParameters("protected identities take Argon2id opslimit 1...16 and memlimit 8 KiB...4 GiB")
         }
         let salt = SecureRandom.bytes(Argon2id.saltByteCount)
@@ -124,7 +124,7 @@ public enum IdentityFile {
         let saltEnd = 1 + Argon2id.saltByteCount
         let opsLimit = readLittleEndian(payload[saltEnd..<(saltEnd + 8)])
         let memLimit = readLittleEndian(payload[(saltEnd + 8)..<(saltEnd + 16)])
-        guard accepts(opsLimit: opsLimit, memLimit: memLimit) else {
+        guard Limits.acceptsArgon2id(opsLimit: opsLimit, memLimit: memLimit) else {
             throw malformed(protected.line, "Argon2id parameters outside opslimit 1...16, memlimit 8 KiB...4 GiB in KiB steps")
         }
         guard let publicKey = publicKeys.first else { throw malformed(protected.line, "missing the '# public key:' line") }
@@ -147,10 +147,6 @@ public enum IdentityFile {
             throw malformed(publicKey.line, "the public key does not belong to the protected secret key")
         }
         return identity
-    }
-
-    private static func accepts(opsLimit: UInt64, memLimit: UInt64) -> Bool {
-        Limits.opsLimit.contains(opsLimit) && Limits.memLimit.contains(memLimit) && memLimit % 1024 == 0
     }
 
     /// Binds the sealed key to its public key and to this format.
