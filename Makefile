@@ -59,10 +59,12 @@ fuzz: build
 	printf 'A=1\nexport B="two"\n' > "$$corpus/x.env"; \
 	$(COFFER) import "$$corpus/x.env" --vault "$$corpus/seeds/made.coffer" --project p --passphrase-file "$$corpus/pw" 2>/dev/null; \
 	for target in FuzzCodec FuzzOpen; do \
-	  mkdir -p "fuzz-out/$$target"; \
+	  mkdir -p "fuzz-out/$$target"; status=0; \
 	  $(FUZZ_BUILD)/release/$$target "fuzz-out/$$target" "$$corpus/seeds" -max_total_time=$(FUZZ_SECONDS) \
-	    -rss_limit_mb=2048 -malloc_limit_mb=512 -artifact_prefix="fuzz-out/$$target-" -print_final_stats=1 2>&1 \
-	    | grep -E "^(#[0-9]+.*(DONE|pulse)|stat::number_of_executed_units|stat::average_exec_per_sec|.*ERROR|.*crash)" | tail -4; \
+	    -rss_limit_mb=2048 -malloc_limit_mb=512 -artifact_prefix="fuzz-out/$$target-" -print_final_stats=1 \
+	    >"$$corpus/$$target.log" 2>&1 || status=$$?; \
+	  grep -E "^(#[0-9]+.*(DONE|pulse)|stat::number_of_executed_units|stat::average_exec_per_sec|.*ERROR|.*crash)" "$$corpus/$$target.log" | tail -4; \
+	  [ $$status -eq 0 ] || { echo "$$target failed (exit $$status); inputs in fuzz-out/" >&2; exit $$status; }; \
 	done
 
 # A real session on a temporary vault, narrated as it runs.

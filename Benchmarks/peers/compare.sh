@@ -43,7 +43,7 @@ done
 # ansible-vault lives in the user's HOME; keep its path before HOME moves to the workspace.
 ANSIBLE_VAULT=$(command -v ansible-vault || echo ansible-vault)
 
-C=$(coffer_binary)
+C=$(coffer_binary) || exit 1
 make_workspace
 export ANSIBLE_LOCAL_TEMP="$WORK/ansible-tmp" ANSIBLE_HOME="$WORK/ansible"
 PW="$WORK/passphrase"
