@@ -160,17 +160,26 @@ extension FileSystem {
     }
 }
 
-/// An exclusive advisory lock (flock) on a vault's folder: writers to any vault in it take turns.
-/// Readers take no lock; they always see a whole file, old or new, because saves rename.
-final class FolderLock {
+/// An exclusive advisory lock (flock), released when the value goes away.
+final class FileLock {
     private let fd: Int32
 
-    init(forVaultAt path: String) throws {
-        let directory = FileSystem.directory(of: path)
-        fd = FileSystem.retrying { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        guard fd >= 0 else { throw FileSystem.ioError(directory) }
+    /// On a dedicated lock file, created 0600 if missing.
+    convenience init(_ path: String) throws {
+        try self.init(opening: path, flags: O_RDWR | O_CREAT)
+    }
+
+    /// On a vault's folder: writers to any vault in it take turns. Readers take no lock; they
+    /// always see a whole file, old or new, because saves rename.
+    convenience init(forVaultAt path: String) throws {
+        try self.init(opening: FileSystem.directory(of: path), flags: O_RDONLY | O_DIRECTORY)
+    }
+
+    private init(opening path: String, flags: Int32) throws {
+        fd = FileSystem.retrying { open(path, flags | O_CLOEXEC, 0o600) }
+        guard fd >= 0 else { throw FileSystem.ioError(path) }
         guard FileSystem.retrying({ flock(fd, LOCK_EX) }) == 0 else {
-            let error = FileSystem.ioError(directory)
+            let error = FileSystem.ioError(path)
             close(fd)
             throw error
         }
@@ -196,28 +205,11 @@ public enum Files {
 
     /// Replaces `path` with `bytes` atomically (temporary file beside it, fsync, rename, fsync
     /// of the folder), with `mode`; on failure `path` is untouched and no temporary is left.
+    /// Temporaries a killed earlier write left beside `path` (they may hold rendered secrets)
+    /// are removed first.
     public static func replace(_ path: String, with bytes: [UInt8], mode: UInt32) throws {
+        FileSystem.removeStaleTemporaries(for: path)
         try FileSystem.atomicReplace(path, with: bytes, mode: mode_t(mode))
-    }
-}
-
-/// An exclusive advisory lock (flock) on a dedicated lock file, created 0600 if missing.
-final class FileLock {
-    private let fd: Int32
-
-    init(_ path: String) throws {
-        fd = FileSystem.retrying { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
-        guard fd >= 0 else { throw FileSystem.ioError(path) }
-        guard FileSystem.retrying({ flock(fd, LOCK_EX) }) == 0 else {
-            let error = FileSystem.ioError(path)
-            close(fd)
-            throw error
-        }
-    }
-
-    deinit {
-        flock(fd, LOCK_UN)
-        close(fd)
     }
 }
 

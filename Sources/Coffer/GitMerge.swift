@@ -18,6 +18,9 @@ public enum GitMerge {
             self.key = file.keyChain.currentKey
         }
 
+        /// Opens this version's entries; made once, for all of them (nil without a grant).
+        private(set) lazy var cipher: EntryCipher? = grant.map { EntryCipher(vaultID: file.vaultID, grant: $0) }
+
         func hasSameKey(as other: Side) -> Bool { self === other || key == other.key }
     }
 
@@ -116,12 +119,12 @@ public enum GitMerge {
         result.entries = try chosen.map { entry, side in
             guard !side.hasSameKey(as: target) else { return entry }
             var resealed = entry
-            var value = try EntryCipher(vaultID: side.file.vaultID, grant: side.grant!).open(entry)
-            defer { _ = value.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+            var value = try side.cipher!.open(entry)
+            defer { value.wipe() }
             resealed.sealedValue = try cipher.seal(value, name: entry.name, scope: entry.scope)[...]
             // Checked now, as a save checks what it sealed: the result must open under the new key.
             var check = try cipher.open(resealed)
-            defer { _ = check.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+            defer { check.wipe() }
             guard ConstantTime.equals(check, value) else { throw CofferError.tampered(part: "re-sealed entry \(entry.scope)/\(entry.name)") }
             return resealed
         }
@@ -199,9 +202,12 @@ public enum GitMerge {
         guard x.name == y.name, x.scope == y.scope, x.created == y.created, x.updated == y.updated,
               x.flags == y.flags, x.description == y.description else { return false }
         if xSide.hasSameKey(as: ySide) { return x.sealedValue == y.sealedValue }
-        guard let xGrant = xSide.grant, let yGrant = ySide.grant else { return false }
-        let xValue = try EntryCipher(vaultID: xSide.file.vaultID, grant: xGrant).open(x)
-        let yValue = try EntryCipher(vaultID: ySide.file.vaultID, grant: yGrant).open(y)
+        guard let xCipher = xSide.cipher, let yCipher = ySide.cipher else { return false }
+        var xValue = try xCipher.open(x), yValue = try yCipher.open(y)
+        defer {
+            xValue.wipe()
+            yValue.wipe()
+        }
         return ConstantTime.equals(xValue, yValue)
     }
 

@@ -37,7 +37,7 @@ public enum TextView {
 
     /// Lower-case hex, as every text form of Coffer shows ids and keys.
     public static func hex<C: Collection<UInt8>>(_ bytes: C) -> String {
-        bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        String(decoding: ByteEncoding.hex(Array(bytes), uppercase: false), as: UTF8.self)
     }
 
     static func quoted(_ text: String) -> String {

@@ -83,9 +83,7 @@ public struct TrustStore: Sendable {
     }
 
     /// A short fingerprint of a key or version, as shown to users.
-    public static func fingerprint(_ bytes: [UInt8]) -> String {
-        TextView.hex(BLAKE2b.hash(bytes, byteCount: 16).prefix(8))
-    }
+    public static func fingerprint(_ bytes: [UInt8]) -> String { TextView.fingerprint(bytes[...]) }
 
     /// The fingerprint of a vault version: of its signature, which is unique to its content.
     public static func versionFingerprint(_ vault: Vault) -> String { fingerprint(vault.signature) }

@@ -68,7 +68,7 @@ public final class Vault {
     private var sealedSinceSave: [(scope: Scope, name: String)] = []
     public private(set) var hasUnsavedChanges = false
     /// Held while `modify` runs, so that `save` does not lock twice.
-    private var heldLock: FolderLock?
+    private var heldLock: FileLock?
     /// Unix time in seconds, for created/updated stamps; replaceable in tests.
     public var clock: () -> UInt64 = Timestamp.now
 
@@ -89,11 +89,6 @@ public final class Vault {
     /// Reads and verifies a vault file: its key chain and signature. Needs no key.
     public static func open(at path: String) throws -> Vault {
         try Vault(bytes: FileSystem.read(path, limit: Limits.fileBytes), path: path)
-    }
-
-    /// A vault file's bytes, refusing files larger than the format allows before reading them.
-    public static func readBytes(at path: String) throws -> [UInt8] {
-        try FileSystem.read(path, limit: Limits.fileBytes)
     }
 
     /// Decodes and verifies vault bytes that did not come from `path` directly (git blobs, tests).
@@ -238,14 +233,19 @@ public final class Vault {
 
     private func position(of name: String, in scope: Scope) -> (found: Bool, position: Int) {
         guard let decoded else { return index!.position(of: name, in: scope) }
+        return Vault.position(of: name, in: scope, among: decoded.entries)
+    }
+
+    /// Binary search of entries in canonical order: whether `name` in `scope` is there, and
+    /// where it is or would be inserted.
+    private static func position(of name: String, in scope: Scope, among entries: [Entry]) -> (found: Bool, position: Int) {
         let probe = Entry(name: name, scope: scope, created: 0, updated: 0, flags: 0, description: "", sealedValue: [])
-        var low = 0, high = decoded.entries.count
+        var low = 0, high = entries.count
         while low < high {
             let mid = (low + high) / 2
-            if Entry.precedes(decoded.entries[mid], probe) { low = mid + 1 } else { high = mid }
+            if Entry.precedes(entries[mid], probe) { low = mid + 1 } else { high = mid }
         }
-        let found = low < decoded.entries.count && decoded.entries[low].name == name && decoded.entries[low].scope == scope
-        return (found, low)
+        return (low < entries.count && entries[low].name == name && entries[low].scope == scope, low)
     }
 
     private func entry(at position: Int) -> Entry {
@@ -378,7 +378,7 @@ public final class Vault {
     /// the file changed on disk since it was read.
     public func save() throws {
         let cipher = try requireWriter()
-        let lock = try heldLock ?? FolderLock(forVaultAt: path)
+        let lock = try heldLock ?? FileLock(forVaultAt: path)
         defer { withExtendedLifetime(lock) {} }
         let onDisk = try FileSystem.tail(path, count: VaultFile.signatureByteCount)
         guard onDisk == signatureOnDisk else {
@@ -401,11 +401,11 @@ public final class Vault {
         guard Ed25519.isValidSignature(next.signature, for: message, publicKey: next.keyChain.currentKey) else {
             throw CofferError.tampered(part: "signature")
         }
-        let reader = EntryCipher(vaultID: next.vaultID, grant: cipher.grant)
-        let written = Vault(path: path, file: next, signatureOnDisk: nil)
         for (scope, name) in sealedSinceSave {
-            let (found, position) = written.position(of: name, in: scope)
-            if found { _ = try Vault.mapKeyErrors { try reader.open(next.entries[position]) } }
+            let (found, position) = Vault.position(of: name, in: scope, among: next.entries)
+            guard found else { continue }
+            var value = try Vault.mapKeyErrors { try cipher.open(next.entries[position]) }
+            value.wipe()
         }
         let mode = FileSystem.mode(of: path) ?? 0o600
         try FileSystem.atomicReplace(path, with: bytes, mode: mode, readsBack: true)
@@ -423,15 +423,10 @@ public final class Vault {
     public static func replace(
         at path: String, with content: VaultFile, grant: KeyGrant, expectedSignature: [UInt8]? = nil
     ) throws {
-        let lock = try FolderLock(forVaultAt: path)
-        let onDisk = try FileSystem.tail(path, count: VaultFile.signatureByteCount)
-        if let expectedSignature, onDisk != expectedSignature {
-            throw CofferError.conflict("\(path) changed on disk since the merge read it")
-        }
+        // `save` checks, under the lock, that the file on disk still ends with this signature.
+        let onDisk = try expectedSignature ?? FileSystem.tail(path, count: VaultFile.signatureByteCount)
         let vault = Vault(path: path, file: content, signatureOnDisk: onDisk)
         try vault.unlock(grant: grant)
-        vault.heldLock = lock
-        defer { vault.heldLock = nil }
         try vault.save()
     }
 
@@ -441,7 +436,7 @@ public final class Vault {
     public static func modify<R>(at path: String, unlock: (Vault) throws -> Void, _ body: (Vault) throws -> R) throws -> R {
         let early = try Vault.open(at: path)
         try unlock(early)
-        let lock = try FolderLock(forVaultAt: path)
+        let lock = try FileLock(forVaultAt: path)
         let vault: Vault
         if try FileSystem.tail(path, count: VaultFile.signatureByteCount) == early.signature {
             // Nobody wrote meanwhile: the vault read before the lock is the current one.

@@ -38,6 +38,16 @@ public enum SecureRandom {
     }
 }
 
+extension Array where Element == UInt8 {
+    /// Overwrites the bytes with zeros through `sodium_memzero`, which the compiler cannot drop:
+    /// for plaintext that ends up in an ordinary array.
+    public mutating func wipe() {
+        withUnsafeMutableBytes { bytes in
+            if let base = bytes.baseAddress { sodium_memzero(base, bytes.count) }
+        }
+    }
+}
+
 /// Comparisons whose time does not depend on where the inputs differ.
 public enum ConstantTime {
     public static func equals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {

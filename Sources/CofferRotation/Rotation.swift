@@ -18,7 +18,7 @@ public enum Rotation {
             let entry = result.entries[index]
             var value = try reader.open(entry)
             result.entries[index].sealedValue = try writer.seal(value, name: entry.name, scope: entry.scope)[...]
-            _ = value.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+            value.wipe()
         }
         for index in result.slots.indices {
             let slot = result.slots[index]
