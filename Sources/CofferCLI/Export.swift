@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coffer
+import CofferCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,7 +52,8 @@ extension CofferCommand {
                 throw CofferError.notRevealable(name: hidden.name)
             }
             try unlock.unlock(vault)
-            let text = try vault.export(format: format, scope: scope, only: names, k8sName: k8sName, k8sNamespace: k8sNamespace)
+            var text = try vault.export(format: format, scope: scope, only: names, k8sName: k8sName, k8sNamespace: k8sNamespace)
+            defer { text.wipe() }
             if let output {
                 try Files.replace(output, with: text, mode: 0o600)
             } else {

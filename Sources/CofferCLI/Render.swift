@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coffer
+import CofferCrypto
 
 extension CofferCommand {
     struct Render: ParsableCommand {
@@ -30,7 +31,8 @@ extension CofferCommand {
             // Names are checked before unlocking: a wrong template costs no passphrase.
             _ = try TemplateRenderer.render(text, path: template) { vault.resolve($0, for: scope) == nil ? nil : [] }
             try unlock.unlock(vault)
-            let rendered = try vault.render(template: text, path: template, scope: scope)
+            var rendered = try vault.render(template: text, path: template, scope: scope)
+            defer { rendered.wipe() }
             if let output {
                 try Files.replace(output, with: rendered, mode: 0o600)
             } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coffer
+import CofferCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,7 +61,8 @@ extension CofferCommand {
         }
 
         func run() throws {
-            let environment = try secretEnvironment()
+            var environment = try secretEnvironment()
+            defer { for index in environment.indices { environment[index].value.wipe() } }
             let masking = mask ?? !(isatty(1) == 1 && isatty(2) == 1)
             let masker = masking ? SecretMasker(values: environment.map(\.value)) : nil
             let status = try ChildProcess.run(command, adding: environment, masker: masker)

@@ -9,8 +9,7 @@ extension VaultOptions {
         let path = try resolvedPath()
         let vault = try Vault.open(at: path)
         let branch = GitBranch.current(forFileAt: path)
-        let findings = try Self.trustStore.findings(for: vault, at: path, branch: branch)
-        if let blocking = findings.first(where: \.blocksReads) { throw Failure(.corrupted, blocking.message) }
+        let findings = try Self.findings(vault, at: path, branch: branch)
         for finding in findings { Terminal.warn(finding.message) }
         if findings.isEmpty { try Self.trustStore.remember(vault, at: path, branch: branch) }
         return vault
@@ -20,14 +19,26 @@ extension VaultOptions {
     func modify<R>(unlock: UnlockOptions, _ body: (Vault) throws -> R) throws -> R {
         let path = try resolvedPath()
         let branch = GitBranch.current(forFileAt: path)
-        // Checked under the lock only: before it, another writer may legitimately be ahead.
-        return try Vault.modify(at: path, unlock: unlock.unlock) { vault in
+        // A forged or substituted vault is refused before any passphrase is asked for; rollbacks
+        // and forks are checked under the lock only: before it, another writer may be ahead.
+        return try Vault.modify(at: path, unlock: { vault in
+            _ = try Self.findings(vault, at: path, branch: branch)
+            try unlock.unlock(vault)
+        }) { vault in
             try checkForWriting(vault, at: path, branch: branch)
             let result = try body(vault)
             if vault.hasUnsavedChanges { try vault.save() }
             try Self.trustStore.remember(vault, at: path, branch: branch)
             return result
         }
+    }
+
+    /// The trust store's findings on `vault`; throws for one that blocks even reading (a forged
+    /// or substituted vault).
+    static func findings(_ vault: Vault, at path: String, branch: String) throws -> [TrustStore.Finding] {
+        let findings = try trustStore.findings(for: vault, at: path, branch: branch)
+        if let blocking = findings.first(where: \.blocksReads) { throw Failure(.corrupted, blocking.message) }
+        return findings
     }
 
     private func checkForWriting(_ vault: Vault, at path: String, branch: String) throws {

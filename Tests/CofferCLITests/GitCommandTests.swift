@@ -591,6 +591,10 @@ private final class GitWorld {
             #expect(!ran.output.contains("attacker"))
         }
         #expect(world.bytes(world.vault) == forged.bytes)
+        // A write is refused before any key is asked for: with no key source at all it is still
+        // the forgery that is reported (exit 4), not the missing passphrase (exit 3).
+        let keyless = world.coffer(["set", "other"], key: false, stdin: Array("new-value-ij".utf8))
+        #expect(keyless.status == 4, "\(keyless.stderr)")
 
         // A real rotation, by another user, is linked to the pinned key by the chain: accepted.
         world.git("checkout", "--", "secrets.coffer")
