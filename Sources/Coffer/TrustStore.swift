@@ -92,7 +92,18 @@ public struct TrustStore: Sendable {
 
     /// The problems with opening `vault` from `filePath` on `branch` ("" outside git).
     public func findings(for vault: Vault, at filePath: String, branch: String) throws -> [Finding] {
+        findings(for: vault, at: filePath, branch: branch, in: try load())
+    }
+
+    /// `findings`, and when there are none, `remember`: the store is read once for both.
+    public func check(_ vault: Vault, at filePath: String, branch: String) throws -> [Finding] {
         let state = try load()
+        let findings = findings(for: vault, at: filePath, branch: branch, in: state)
+        if findings.isEmpty { try update(seen: state, remembering(vault, at: filePath, branch: branch)) }
+        return findings
+    }
+
+    private func findings(for vault: Vault, at filePath: String, branch: String, in state: State) -> [Finding] {
         var findings: [Finding] = []
         let id = TextView.hex(vault.vaultID)
         if let seenID = state.paths[Self.absolute(filePath)], seenID != id {
@@ -140,7 +151,11 @@ public struct TrustStore: Sendable {
     /// Remembers `vault` as seen at `filePath` on `branch`: the generation only moves up, and the
     /// pin only forward along the (verified) key chain.
     public func remember(_ vault: Vault, at filePath: String, branch: String) throws {
-        try update { state in
+        try update(seen: try load(), remembering(vault, at: filePath, branch: branch))
+    }
+
+    private func remembering(_ vault: Vault, at filePath: String, branch: String) -> (inout State) -> Void {
+        { state in
             let id = TextView.hex(vault.vaultID)
             state.paths[Self.absolute(filePath)] = id
             if let pinned = state.keys[id]?.last, !vault.keyChain.allKeys.contains(pinned.key) {
@@ -158,7 +173,7 @@ public struct TrustStore: Sendable {
     /// Accepts the vault as it is now (`coffer trust`): its chain pinned, its generation on
     /// `branch` and its path recorded, whatever was remembered before.
     public func trust(_ vault: Vault, at filePath: String, branch: String) throws {
-        try update { state in
+        try update(seen: try load()) { state in
             let id = TextView.hex(vault.vaultID)
             state.paths[Self.absolute(filePath)] = id
             state.keys[id] = Self.knownKeys(vault.keyChain)
@@ -225,13 +240,14 @@ public struct TrustStore: Sendable {
         !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
-    private func update(_ change: (inout State) -> Void) throws {
-        // Most opens change nothing: seen without the lock, that needs no folder, lock or rewrite.
-        // Changes only move the state forward, so a writer racing this read loses nothing.
-        var seen = try load()
-        let unchanged = seen
-        change(&seen)
-        guard seen != unchanged else { return }
+    /// Applies `change` under the lock to the state as it is then, and writes it if it changed.
+    /// Most opens change nothing: `seen`, the state read without the lock, shows that without a
+    /// folder, lock or rewrite. Changes only move the state forward, so a writer racing that
+    /// read loses nothing.
+    private func update(seen: State, _ change: (inout State) -> Void) throws {
+        var changed = seen
+        change(&changed)
+        guard changed != seen else { return }
 
         let folder = FileSystem.directory(of: path)
         var prefix = ""

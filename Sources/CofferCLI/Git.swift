@@ -159,7 +159,9 @@ extension CofferCommand.Git {
         let baseFile = base.isEmpty ? nil : try Vault(bytes: base, path: label).file
         // Forged or substituted versions are refused here as on any open; older ones are what merges are for.
         let branch = GitBranch.current(forFileAt: label)
-        for vault in [oursVault, theirsVault] { _ = try VaultOptions.findings(vault, at: label, branch: branch) }
+        for vault in [oursVault, theirsVault] {
+            _ = try VaultOptions.refusingBlocked(VaultOptions.trustStore.findings(for: vault, at: label, branch: branch))
+        }
         try unlockSides(oursVault, theirsVault)
         let outcome = try GitMerge.merge(
             base: baseFile, ours: GitMerge.Side(file: oursVault.file, grant: oursVault.keyGrant),

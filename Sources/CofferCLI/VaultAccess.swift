@@ -9,9 +9,9 @@ extension VaultOptions {
         let path = try resolvedPath()
         let vault = try Vault.open(at: path)
         let branch = GitBranch.current(forFileAt: path)
-        let findings = try Self.findings(vault, at: path, branch: branch)
-        for finding in findings { Terminal.warn(finding.message) }
-        if findings.isEmpty { try Self.trustStore.remember(vault, at: path, branch: branch) }
+        for finding in try Self.refusingBlocked(Self.trustStore.check(vault, at: path, branch: branch)) {
+            Terminal.warn(finding.message)
+        }
         return vault
     }
 
@@ -22,7 +22,7 @@ extension VaultOptions {
         // A forged or substituted vault is refused before any passphrase is asked for; rollbacks
         // and forks are checked under the lock only: before it, another writer may be ahead.
         return try Vault.modify(at: path, unlock: { vault in
-            _ = try Self.findings(vault, at: path, branch: branch)
+            _ = try Self.refusingBlocked(Self.trustStore.findings(for: vault, at: path, branch: branch))
             try unlock.unlock(vault)
         }) { vault in
             try checkForWriting(vault, at: path, branch: branch)
@@ -33,10 +33,8 @@ extension VaultOptions {
         }
     }
 
-    /// The trust store's findings on `vault`; throws for one that blocks even reading (a forged
-    /// or substituted vault).
-    static func findings(_ vault: Vault, at path: String, branch: String) throws -> [TrustStore.Finding] {
-        let findings = try trustStore.findings(for: vault, at: path, branch: branch)
+    /// `findings`, unless one blocks even reading (a forged or substituted vault): then an error.
+    static func refusingBlocked(_ findings: [TrustStore.Finding]) throws -> [TrustStore.Finding] {
         if let blocking = findings.first(where: \.blocksReads) { throw Failure(.corrupted, blocking.message) }
         return findings
     }
