@@ -71,7 +71,6 @@ enum Terminal {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         guard isatty(fd) == 1 else { return nil }
-        writeAll(fd, Array(text.utf8))
         var saved = termios()
         let hasAttributes = tcgetattr(fd, &saved) == 0
         if hasAttributes {
@@ -79,6 +78,8 @@ enum Terminal {
             silent.c_lflag &= ~tcflag_t(ECHO | ISIG)
             tcsetattr(fd, TCSAFLUSH, &silent)
         }
+        // Only now: whatever is typed once the prompt shows is neither echoed nor a signal.
+        writeAll(fd, Array(text.utf8))
         func restore() {
             if hasAttributes { tcsetattr(fd, TCSAFLUSH, &saved) }
             writeAll(fd, [0x0A])
