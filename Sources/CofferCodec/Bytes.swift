@@ -36,9 +36,10 @@ struct ByteWriter {
     }
 }
 
-/// Reads the format's primitives with a bounds check on every byte; never traps on any input.
+/// Reads the format's primitives with a bounds check on every read; never traps on any input.
+/// It reads the bytes in place, so it lives only inside the owner's `withUnsafeBufferPointer`.
 struct ByteReader {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     private(set) var offset: Int
     let end: Int
     /// The part being read; named in an error message only when one is thrown.
@@ -53,7 +54,8 @@ struct ByteReader {
         case entryStart
     }
 
-    init(_ bytes: [UInt8], end: Int) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, end: Int) {
+        precondition(end >= 0 && end <= bytes.count)
         self.bytes = bytes
         self.offset = 0
         self.end = end
@@ -77,8 +79,9 @@ struct ByteReader {
     }
 
     /// The bytes of `range` as text; only for ranges already validated as names.
-    func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+    func string(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
 
+    @inline(__always)
     mutating func take(_ count: Int) throws(CodecError) -> Range<Int> {
         guard count >= 0, count <= remaining else { throw fail("truncated") }
         defer { offset += count }
@@ -101,8 +104,17 @@ struct ByteReader {
         return range.reversed().reduce(0) { $0 << 8 | UInt64(bytes[$1]) }
     }
 
-    /// A minimal LEB128 value of at most 64 bits.
+    /// A minimal LEB128 value of at most 64 bits. Most are one byte (lengths, counts, flags).
+    @inline(__always)
     mutating func uvarint() throws(CodecError) -> UInt64 {
+        if offset < end, bytes[offset] < 0x80 {
+            offset += 1
+            return UInt64(bytes[offset - 1])
+        }
+        return try longUvarint()
+    }
+
+    private mutating func longUvarint() throws(CodecError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -128,6 +140,7 @@ struct ByteReader {
         return Int(value)
     }
 
+    @inline(__always)
     mutating func lengthPrefixed(max limit: Int, _ what: String) throws(CodecError) -> Range<Int> {
         let length = try uvarint()
         guard length <= UInt64(limit) else { throw fail("\(what) length \(length) exceeds the limit of \(limit)") }
@@ -137,11 +150,14 @@ struct ByteReader {
     /// The range of a name from the format's charset.
     mutating func nameRange(max limit: Int, allowEmpty: Bool, _ what: String) throws(CodecError) -> Range<Int> {
         let range = try lengthPrefixed(max: limit, what)
-        guard (range.isEmpty && allowEmpty) || Names.isValidName(bytes[range], maxBytes: limit) else {
+        guard (range.isEmpty && allowEmpty) || Names.isValidName(view(range), maxBytes: limit) else {
             throw fail("invalid \(what)")
         }
         return range
     }
+
+    /// The bytes of `range`, a range `take` returned.
+    func view(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[range]) }
 
     /// Moves to `offset`, a position this reader or another over the same bytes reached before.
     mutating func seek(to offset: Int) {
@@ -151,22 +167,18 @@ struct ByteReader {
 
     /// Canonical order of an entry's (project, domain, name) and another's, given as UTF-8.
     func compare(_ a: EntryFields, _ b: (project: [UInt8], domain: [UInt8], name: [UInt8])) -> Int {
-        bytes.withUnsafeBufferPointer { file in
-            var order = Bytewise.compare(file[a.project], b.project[...])
-            if order == 0 { order = Bytewise.compare(file[a.domain], b.domain[...]) }
-            if order == 0 { order = Bytewise.compare(file[a.name], b.name[...]) }
-            return order
-        }
+        var order = Bytewise.compare(bytes[a.project], b.project[...])
+        if order == 0 { order = Bytewise.compare(bytes[a.domain], b.domain[...]) }
+        if order == 0 { order = Bytewise.compare(bytes[a.name], b.name[...]) }
+        return order
     }
 
     /// Canonical order of two entries' (project, domain, name).
     func compare(_ a: EntryFields, _ b: EntryFields) -> Int {
-        bytes.withUnsafeBufferPointer { file in
-            var order = Bytewise.compare(file[a.project], file[b.project])
-            if order == 0 { order = Bytewise.compare(file[a.domain], file[b.domain]) }
-            if order == 0 { order = Bytewise.compare(file[a.name], file[b.name]) }
-            return order
-        }
+        var order = Bytewise.compare(bytes[a.project], bytes[b.project])
+        if order == 0 { order = Bytewise.compare(bytes[a.domain], bytes[b.domain]) }
+        if order == 0 { order = Bytewise.compare(bytes[a.name], bytes[b.name]) }
+        return order
     }
 
     /// A name from the format's charset (validated before a String is made).
@@ -182,7 +194,7 @@ struct ByteReader {
     /// The range of free text, checked (without making a String).
     mutating func textRange(max limit: Int, _ what: String) throws(CodecError) -> Range<Int> {
         let range = try lengthPrefixed(max: limit, what)
-        guard Names.isValidText(bytes[range]) else { throw fail("invalid \(what)") }
+        guard Names.isValidText(view(range)) else { throw fail("invalid \(what)") }
         return range
     }
 

@@ -24,13 +24,17 @@ public enum Limits {
 
 /// The format's rules for names and free text (Specs/vault-format.md §2.4).
 public enum Names {
+    /// `A-Z a-z 0-9 . _ -` as bits: bit n of `low` is byte n, bit n of `high` is byte 64 + n.
+    private static let nameBytesLow: UInt64 = 0x03FF_6000_0000_0000
+    private static let nameBytesHigh: UInt64 = 0x07FF_FFFE_87FF_FFFE
+
+    @inline(__always)
     private static func isNameByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-            true
-        default:
-            false
+        let bit = UInt64(byte & 63)
+        return switch byte >> 6 {
+        case 0: nameBytesLow >> bit & 1 == 1
+        case 1: nameBytesHigh >> bit & 1 == 1
+        default: false
         }
     }
 
@@ -59,6 +63,7 @@ public enum Names {
     /// so they are checked as bytes; decoding checks the rest.
     static func isValidText<C: Collection<UInt8>>(_ bytes: C) -> Bool {
         guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return false }
+        guard bytes.contains(where: { $0 >= 0x80 }) else { return true }  // ASCII
         var iterator = bytes.makeIterator()
         var parser = Unicode.UTF8.ForwardParser()
         while true {

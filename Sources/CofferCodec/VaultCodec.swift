@@ -6,7 +6,7 @@ public enum VaultDecoder {
         var file = try read(bytes) { count in
             entries.reserveCapacity(count)
         } entry: { reader, _, fields in
-            entries.append(makeEntry(fields, reader))
+            entries.append(makeEntry(fields, reader, file: bytes))
         }
         file.entries = entries
         return file
@@ -24,13 +24,13 @@ public enum VaultDecoder {
         return VaultIndex(header: header, bytes: bytes, entryOffsets: offsets)
     }
 
-    /// An entry from fields `scanEntry` checked.
-    static func makeEntry(_ fields: EntryFields, _ reader: ByteReader) -> Entry {
+    /// An entry from fields `scanEntry` checked in `file`; its sealed value is a slice of `file`.
+    static func makeEntry(_ fields: EntryFields, _ reader: ByteReader, file: [UInt8]) -> Entry {
         Entry(
             name: reader.string(fields.name),
             scope: Scope(project: reader.string(fields.project), domain: reader.string(fields.domain)),
             created: fields.created, updated: fields.updated, flags: fields.flags,
-            description: reader.string(fields.description), sealedValue: reader.bytes[fields.sealed])
+            description: reader.string(fields.description), sealedValue: file[fields.sealed])
     }
 
     /// Checks the whole file and returns it without entries; `entry` sees each entry's checked
@@ -49,8 +49,17 @@ public enum VaultDecoder {
         guard bytes.count >= minimum + VaultFile.signatureByteCount else {
             throw .malformed(part: "header", reason: "truncated")
         }
-        var reader = ByteReader(bytes, end: bytes.count - VaultFile.signatureByteCount)
-        _ = try reader.take(minimum)
+        return try bytes.withUnsafeBufferPointer { buffer throws(CodecError) in
+            var reader = ByteReader(buffer, end: bytes.count - VaultFile.signatureByteCount)
+            _ = try reader.take(minimum)
+            return try read(&reader, minor: minor, count: count, entry: entry)
+        }
+    }
+
+    /// `read` from the vault id on, the magic and version already checked.
+    private static func read(
+        _ reader: inout ByteReader, minor: UInt8, count: (Int) -> Void, entry: (ByteReader, Int, EntryFields) -> Void
+    ) throws(CodecError) -> VaultFile {
         let vaultID = try reader.array(VaultFile.vaultIDByteCount)
         let generation = try reader.u64()
 
@@ -95,7 +104,7 @@ public enum VaultDecoder {
         }
         return VaultFile(
             minor: minor, vaultID: vaultID, generation: generation, keyChain: keyChain, slots: slots,
-            entries: [], signature: Array(bytes.suffix(VaultFile.signatureByteCount)))
+            entries: [], signature: Array(reader.bytes.suffix(VaultFile.signatureByteCount)))
     }
 
     private static func decodeKeyChain(_ reader: inout ByteReader) throws(CodecError) -> KeyChain {
@@ -141,7 +150,7 @@ public enum VaultDecoder {
         let wrappedRange = try reader.lengthPrefixed(max: 1024, "wrapped key")
         let slot = Slot(
             id: id, kind: kind, label: label, created: created, scope: scope, publicKey: publicKey,
-            wrapped: Array(reader.bytes[wrappedRange]))
+            wrapped: Array(reader.view(wrappedRange)))
         guard slot.wrapped.count == SlotLayout.wrappedByteCount(scope: scope) else {
             throw reader.fail("wrapped key has the wrong length")
         }
@@ -213,8 +222,7 @@ public struct VaultIndex: Sendable {
 
     /// The entry at `position` (`0..<entryCount`).
     public func entry(at position: Int) -> Entry {
-        let (reader, fields) = self.fields(at: position)
-        return VaultDecoder.makeEntry(fields, reader)
+        withFields(at: position) { fields, reader in VaultDecoder.makeEntry(fields, reader, file: bytes) }
     }
 
     /// Where `name` in `scope` is, or would be inserted, in canonical order.
@@ -224,8 +232,7 @@ public struct VaultIndex: Sendable {
         var found = false
         while low < high {
             let mid = (low + high) / 2
-            let (reader, fields) = self.fields(at: mid)
-            let order = reader.compare(fields, probe)
+            let order = withFields(at: mid) { fields, reader in reader.compare(fields, probe) }
             if order < 0 {
                 low = mid + 1
             } else {
@@ -236,14 +243,16 @@ public struct VaultIndex: Sendable {
         return (found, low)
     }
 
-    /// The fields of an entry the index checked when it was made (found, not checked again).
-    private func fields(at position: Int) -> (ByteReader, EntryFields) {
-        var reader = ByteReader(bytes, end: bytes.count - VaultFile.signatureByteCount)
-        reader.seek(to: entryOffsets[position])
-        do {
-            return (reader, try VaultDecoder.scanEntry(&reader, checked: true))
-        } catch {
-            preconditionFailure("an entry the index checked no longer decodes: \(error)")
+    /// `body` over the fields of an entry the index checked when it was made (found, not checked again).
+    private func withFields<Result>(at position: Int, _ body: (EntryFields, ByteReader) -> Result) -> Result {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = ByteReader(buffer, end: buffer.count - VaultFile.signatureByteCount)
+            reader.seek(to: entryOffsets[position])
+            do {
+                return body(try VaultDecoder.scanEntry(&reader, checked: true), reader)
+            } catch {
+                preconditionFailure("an entry the index checked no longer decodes: \(error)")
+            }
         }
     }
 }

@@ -30,6 +30,18 @@ import Testing
         #expect(decodeError(Self.file(RawEntry("", "", name))) == .malformed(part: "entry", reason: "invalid name"))
     }
 
+    /// Every byte value, alone and inside a name, against the charset as written in the spec.
+    @Test func nameCharsetIsExactlyTheSpecsOnEveryByte() throws {
+        let charset = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-".utf8)
+        for byte in UInt8.min...UInt8.max {
+            let inside: [UInt8] = [UInt8(ascii: "a"), byte, UInt8(ascii: "z")]
+            var entry = RawEntry("", "", "")
+            entry.name = inside
+            let accepted = (try? VaultDecoder.decode(Self.file(entry))) != nil
+            #expect(accepted == charset.contains(byte), "byte \(byte)")
+        }
+    }
+
     @Test func entryNameOver128BytesIsRejected() {
         let name = String(repeating: "n", count: 129)
         #expect(!Names.isValidEntryName(name))
