@@ -1,6 +1,6 @@
 # Shared helpers for the whole-process benchmark scripts (sourced, not run).
 #
-#   COFFER=/path/to/coffer   use this binary instead of building `swift build -c release --product coffer`
+#   COFFER=/path/to/coffer   use this binary instead of building it with `make release`
 #   RUNS=N                   hyperfine runs per measurement (default per script)
 #   KEEP=1                   keep the temporary folder (its path is printed)
 
@@ -32,8 +32,8 @@ coffer_binary() {
         printf '%s\n' "$COFFER"
         return
     fi
-    say "building coffer (release, as make release does)..."
-    (cd "$BENCH_ROOT" && swift build -c release --product coffer --static-swift-stdlib >&2) || die "swift build failed"
+    say "building coffer (make release)..."
+    make -C "$BENCH_ROOT" --no-print-directory release >&2 || die "make release failed"
     printf '%s/coffer\n' "$(cd "$BENCH_ROOT" && swift build -c release --show-bin-path)"
 }
 

@@ -106,8 +106,8 @@ public final class Vault {
         }
         let header = index.header
         try verifyKeyChain(header)
-        let signedPart = bytes.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[..<(bytes.count - VaultFile.signatureByteCount)]) }
-        let message = FormatMessages.fileSignature(hash: BLAKE2b.hash(signedPart))
+        let hash = bytes.withUnsafeBytes { BLAKE2b.hash(UnsafeRawBufferPointer(rebasing: $0.dropLast(VaultFile.signatureByteCount))) }
+        let message = FormatMessages.fileSignature(hash: hash)
         guard Ed25519.isValidSignature(header.signature, for: message, publicKey: header.keyChain.currentKey) else {
             throw CofferError.tampered(part: "signature")
         }
