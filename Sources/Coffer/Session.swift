@@ -50,9 +50,19 @@ public struct SessionStore: Sendable {
         return "/tmp/coffer-\(getuid())"
     }
 
-    public func path(for vaultID: [UInt8]) -> String {
-        folder + "/" + TextView.hex(vaultID) + ".session"
+    /// The file of `token`'s session on `vaultID`: `<vault id>.<file id>.session`, where the file id
+    /// is a keyed hash of the token. Each shell thus has its own file, a wrong token finds none, and
+    /// a name reveals nothing of its token. Nil when `token` is not a token.
+    public func path(for vaultID: [UInt8], token: String) -> String? {
+        Self.tokenKey(token).map { path(for: vaultID, tokenKey: $0) }
     }
+
+    private func path(for vaultID: [UInt8], tokenKey: SecureBytes) -> String {
+        let fileID = BLAKE2b.keyedHash(Array("coffer-session-file\0".utf8) + vaultID, key: tokenKey, byteCount: 16)
+        return folder + "/" + TextView.hex(vaultID) + "." + fileID.withUnsafeBytes { TextView.hex(Array($0)) } + Self.suffix
+    }
+
+    private static let suffix = ".session"
 
     /// A new random token, as the text that goes in `COFFER_SESSION`.
     public static func newToken() -> SecureBytes {
@@ -128,6 +138,8 @@ public struct SessionStore: Sendable {
             vaultID: vault.vaultID, verificationKey: vault.verificationKey, slotID: vault.unlockedSlot?.id ?? 0,
             created: now, expires: now &+ ttl, idleSeconds: idle, lastUsed: now)
         try write(state, masterKey: masterKey, tokenKey: tokenKey)
+        // Sessions of shells long gone would otherwise stay until logout.
+        for (path, other) in files(of: vault.vaultID) where other.map({ now >= $0.deadline }) ?? true { unlink(path) }
     }
 
     private func write(_ state: State, masterKey: SecureBytes, tokenKey: SecureBytes) throws {
@@ -135,7 +147,7 @@ public struct SessionStore: Sendable {
         let header = Self.header(state)
         let box = XChaCha20Poly1305.seal(
             masterKey, key: Self.sealingKey(token: tokenKey, vaultID: state.vaultID), authenticating: header)
-        let path = path(for: state.vaultID)
+        let path = path(for: state.vaultID, tokenKey: tokenKey)
         try FileSystem.atomicReplace(path, with: header + box.combined, mode: 0o600, durable: false)
     }
 
@@ -157,28 +169,24 @@ public struct SessionStore: Sendable {
 
     // MARK: Reading
 
-    /// Opens `vault` with its session if the token and file allow; updates the idle deadline.
-    /// Throws `Rejection` (the file is removed when expired, tampered or foreign).
+    /// Opens `vault` with this token's session if its file allows; updates the idle deadline.
+    /// Throws `Rejection`; the file is removed when expired, tampered or foreign, and kept when it
+    /// fits another version of the vault. Other tokens' sessions are never touched.
     public func resume(_ vault: Vault, token: String, now: UInt64) throws {
         guard let tokenKey = Self.tokenKey(token) else { throw Rejection.malformedToken }
-        guard folderIsSafe else { throw Rejection.none }
-        let path = path(for: vault.vaultID)
-        guard let bytes = try? FileSystem.read(path, limit: 4096) else { throw Rejection.none }
+        let path = path(for: vault.vaultID, tokenKey: tokenKey)
         do {
-            let (state, masterKey) = try Self.open(bytes, tokenKey: tokenKey, vaultID: vault.vaultID)
-            guard now < state.deadline, now >= state.created else { throw Rejection.expired }
-            // Another version of the vault (a checkout, a pull): keep the session for the version it fits.
-            guard state.verificationKey == vault.verificationKey else { throw Rejection.otherVersion }
-            let grant = KeyGrant(masterKey: masterKey)
-            try vault.unlock(grant: grant, slot: vault.slots.first { $0.id == state.slotID })
-            // Within the same second the deadlines would not move: no rewrite.
+            let (state, masterKey) = try load(path, for: vault, tokenKey: tokenKey, now: now)
+            try vault.unlock(grant: KeyGrant(masterKey: masterKey), slot: vault.slots.first { $0.id == state.slotID })
+            // Within the same second the deadlines would not move: no rewrite. A failed rewrite (a
+            // full disk) leaves the idle deadline where it was and the session usable.
             if state.lastUsed != now {
                 var touched = state
                 touched.lastUsed = now
-                try write(touched, masterKey: masterKey, tokenKey: tokenKey)
+                try? write(touched, masterKey: masterKey, tokenKey: tokenKey)
             }
         } catch let rejection as Rejection {
-            if rejection != .otherVersion { unlink(path) }
+            if rejection != .otherVersion && rejection != .none { unlink(path) }
             throw rejection
         } catch {
             unlink(path)
@@ -186,73 +194,100 @@ public struct SessionStore: Sendable {
         }
     }
 
+    /// This token's session on `vault` if it is valid now (verified, not used and not changed).
+    public func session(for vault: Vault, token: String, now: UInt64) -> State? {
+        guard let tokenKey = Self.tokenKey(token) else { return nil }
+        return try? load(path(for: vault.vaultID, tokenKey: tokenKey), for: vault, tokenKey: tokenKey, now: now).0
+    }
+
+    /// Reads and opens a session file, then checks its deadlines and that it fits `vault`'s version.
+    private func load(_ path: String, for vault: Vault, tokenKey: SecureBytes, now: UInt64) throws -> (State, SecureBytes) {
+        guard folderIsSafe, let bytes = try? FileSystem.read(path, limit: 4096) else { throw Rejection.none }
+        let (state, masterKey) = try Self.open(bytes, tokenKey: tokenKey, vaultID: vault.vaultID)
+        guard now < state.deadline, now >= state.created else { throw Rejection.expired }
+        // Another version of the vault (a checkout, a pull): keep the session for the version it fits.
+        guard state.verificationKey == vault.verificationKey else { throw Rejection.otherVersion }
+        return (state, masterKey)
+    }
+
     private static func open(_ bytes: [UInt8], tokenKey: SecureBytes, vaultID: [UInt8]) throws -> (State, SecureBytes) {
-        guard bytes.count == headerByteCount + XChaCha20Poly1305.overhead + 32, bytes.starts(with: magic) else {
-            throw Rejection.tampered
-        }
-        let fileVaultID = Array(bytes[8..<24])
-        guard fileVaultID == vaultID else { throw Rejection.foreign }
-        func u64(_ offset: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) } }
-        let state = State(
-            vaultID: fileVaultID, verificationKey: Array(bytes[24..<56]), slotID: UInt32(truncatingIfNeeded: u64(56)),
-            created: u64(64), expires: u64(72), idleSeconds: u64(80), lastUsed: u64(88))
-        let header = Array(bytes[..<headerByteCount])
+        guard let state = plaintextState(bytes) else { throw Rejection.tampered }
+        guard state.vaultID == vaultID else { throw Rejection.foreign }
         do {
             let box = try XChaCha20Poly1305.SealedBox(combined: Array(bytes[headerByteCount...]))
-            let key = try XChaCha20Poly1305.openKey(box, key: sealingKey(token: tokenKey, vaultID: vaultID), authenticating: header)
+            let key = try XChaCha20Poly1305.openKey(
+                box, key: sealingKey(token: tokenKey, vaultID: vaultID), authenticating: Array(bytes[..<headerByteCount]))
             return (state, key)
         } catch {
             throw Rejection.tampered
         }
     }
 
-    /// The session of `vaultID` as its file says, without a token (no key is read).
-    public func peek(vaultID: [UInt8]) -> State? {
-        guard folderIsSafe, let bytes = try? FileSystem.read(path(for: vaultID), limit: 4096),
-              bytes.count == Self.headerByteCount + XChaCha20Poly1305.overhead + 32, bytes.starts(with: Self.magic) else {
-            return nil
-        }
+    /// The header of a session file of the right size, unverified; nil for anything else.
+    private static func plaintextState(_ bytes: [UInt8]) -> State? {
+        guard bytes.count == headerByteCount + XChaCha20Poly1305.overhead + 32, bytes.starts(with: magic) else { return nil }
         func u64(_ offset: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) } }
         return State(
-            vaultID: Array(bytes[8..<24]), verificationKey: Array(bytes[24..<56]),
-            slotID: UInt32(truncatingIfNeeded: u64(56)), created: u64(64), expires: u64(72), idleSeconds: u64(80), lastUsed: u64(88))
+            vaultID: Array(bytes[8..<24]), verificationKey: Array(bytes[24..<56]), slotID: UInt32(truncatingIfNeeded: u64(56)),
+            created: u64(64), expires: u64(72), idleSeconds: u64(80), lastUsed: u64(88))
+    }
+
+    /// How many sessions of `vaultID`, any shell's, have not passed their deadlines (headers unverified).
+    public func openCount(of vaultID: [UInt8], now: UInt64) -> Int {
+        files(of: vaultID).filter { $0.state.map { now < $0.deadline } ?? false }.count
+    }
+
+    /// Every session file of `vaultID` (any token), with its unverified header (nil if unreadable).
+    private func files(of vaultID: [UInt8]) -> [(path: String, state: State?)] {
+        let prefix = TextView.hex(vaultID) + "."
+        return names().filter { $0.hasPrefix(prefix) && $0.hasSuffix(Self.suffix) }.map { name in
+            let path = folder + "/" + name
+            return (path, (try? FileSystem.read(path, limit: 4096)).flatMap(Self.plaintextState))
+        }
+    }
+
+    /// The names in the folder; none when it is not safe.
+    private func names() -> [String] {
+        guard folderIsSafe, let dir = opendir(folder) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let item = readdir(dir) {
+            names.append(withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+        }
+        return names
     }
 
     // MARK: Ending
 
-    /// Ends one vault's session. Returns whether there was one.
+    /// Ends every session of one vault, whichever shell holds it. Returns how many there were.
     @discardableResult
-    public func end(vaultID: [UInt8]) -> Bool {
-        folderIsSafe && unlink(path(for: vaultID)) == 0
+    public func end(vaultID: [UInt8]) -> Int {
+        files(of: vaultID).filter { unlink($0.path) == 0 }.count
     }
 
     /// Ends every session in the folder; returns how many.
     @discardableResult
     public func endAll() -> Int {
-        guard folderIsSafe, let dir = opendir(folder) else { return 0 }
-        defer { closedir(dir) }
         var count = 0
-        while let item = readdir(dir) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(".session"), unlink(folder + "/" + name) == 0 { count += 1 }
-            if name.contains(".session.tmp-") { unlink(folder + "/" + name) }
+        for name in names() {
+            if name.hasSuffix(Self.suffix), unlink(folder + "/" + name) == 0 { count += 1 }
+            if name.contains(Self.suffix + ".tmp-") { unlink(folder + "/" + name) }
         }
         return count
     }
 
-    /// After the master key changed (rotate, slot removal): re-seal the session with the new key
-    /// when the token is in hand, else end it.
+    /// After the master key changed (rotate, slot removal): re-seal this token's session with the
+    /// new key when it was valid, and end every other session of the vault.
     public func refresh(after vault: Vault, token: String?, now: UInt64) {
-        guard let old = peek(vaultID: vault.vaultID) else { return }
-        guard let token, let tokenKey = Self.tokenKey(token), let masterKey = vault.keyGrant?.masterKey,
-              (try? FileSystem.read(path(for: vault.vaultID), limit: 4096)).flatMap({ try? Self.open($0, tokenKey: tokenKey, vaultID: vault.vaultID) }) != nil
-        else {
-            end(vaultID: vault.vaultID)
-            return
+        let kept = token.flatMap(Self.tokenKey).flatMap { tokenKey -> String? in
+            let path = path(for: vault.vaultID, tokenKey: tokenKey)
+            guard let masterKey = vault.keyGrant?.masterKey, let bytes = try? FileSystem.read(path, limit: 4096),
+                  var state = try? Self.open(bytes, tokenKey: tokenKey, vaultID: vault.vaultID).0, now < state.deadline
+            else { return nil }
+            state.verificationKey = vault.verificationKey
+            state.lastUsed = now
+            return (try? write(state, masterKey: masterKey, tokenKey: tokenKey)) == nil ? nil : path
         }
-        var state = old
-        state.verificationKey = vault.verificationKey
-        state.lastUsed = now
-        if (try? write(state, masterKey: masterKey, tokenKey: tokenKey)) == nil { end(vaultID: vault.vaultID) }
+        for (path, _) in files(of: vault.vaultID) where path != kept { unlink(path) }
     }
 }

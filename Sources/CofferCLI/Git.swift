@@ -129,7 +129,7 @@ extension CofferCommand.Git {
 
     /// Keys for a driver that runs without a terminal: a session, an identity, or a passphrase file.
     static func unlockWithoutPrompt(_ vault: Vault) throws {
-        if Sessions.resumeQuietly(vault) { return }
+        if Sessions.resume(vault) { return }
         let environment = ProcessInfoLite.environment
         guard environment["COFFER_IDENTITY_FILE"] != nil || environment["COFFER_PASSPHRASE_FILE"] != nil else {
             throw Failure(

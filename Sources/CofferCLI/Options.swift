@@ -108,14 +108,7 @@ struct UnlockOptions: ParsableArguments {
     func unlock(_ vault: Vault, allowSession: Bool, interactive: Bool = true) throws {
         let environment = ProcessInfoLite.environment
         let explicit = identity != nil || passphraseFile != nil || passphraseFD != nil
-        if allowSession, !explicit, let token = environment[SessionStore.environmentVariable], !token.isEmpty {
-            do {
-                try Sessions.store.resume(vault, token: token, now: Timestamp.now())
-                return
-            } catch let rejection as SessionStore.Rejection {
-                if rejection != .none { Terminal.warn("session \(rejection.explanation); unlocking without it") }
-            }
-        }
+        if allowSession, !explicit, Sessions.resume(vault) { return }
         if let identityPath = identity ?? environment["COFFER_IDENTITY_FILE"] {
             let identities = try Self.loadIdentities(identityPath) {
                 try passphrase(prompt: "Passphrase for identity \(identityPath): ", interactive: interactive)

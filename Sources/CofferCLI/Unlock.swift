@@ -48,7 +48,7 @@ extension CofferCommand {
     }
 
     struct Lock: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "lock", abstract: "End this vault's session (--all: every session).")
+        static let configuration = CommandConfiguration(commandName: "lock", abstract: "End this vault's sessions, in every shell (--all: every session of every vault).")
 
         @OptionGroup var location: VaultOptions
 
@@ -63,7 +63,8 @@ extension CofferCommand {
             }
             let vault = try location.open()
             let ended = Sessions.store.end(vaultID: vault.vaultID)
-            Terminal.writeAll(2, Array("coffer: \(ended ? "session ended" : "no session was open") for \(vault.path)\n".utf8))
+            let what = ended == 0 ? "no session was open" : ended == 1 ? "session ended" : "\(ended) sessions ended"
+            Terminal.writeAll(2, Array("coffer: \(what) for \(vault.path)\n".utf8))
         }
     }
 
@@ -77,12 +78,13 @@ extension CofferCommand {
             let path = vault.path
             var rows = [["vault", path], ["vault id", TextView.hex(vault.vaultID)], ["entries", String(vault.entryCount)]]
             let now = Timestamp.now()
-            if let state = Sessions.store.peek(vaultID: vault.vaultID), state.deadline > now, state.verificationKey == vault.verificationKey {
-                let hasToken = ProcessInfoLite.environment[SessionStore.environmentVariable] != nil
+            let token = ProcessInfoLite.environment[SessionStore.environmentVariable]
+            if let token, let state = Sessions.store.session(for: vault, token: token, now: now) {
                 rows.append(["session", "open: \(SessionDuration(seconds: state.expires - now)) left, ends after \(SessionDuration(seconds: state.idleSeconds)) idle (next: \(SessionDuration(seconds: state.deadline - now)))"])
-                rows.append(["token", hasToken ? "in $COFFER_SESSION" : "not in this shell ($COFFER_SESSION unset)"])
             } else {
-                rows.append(["session", "none"])
+                let others = Sessions.store.openCount(of: vault.vaultID, now: now)
+                let inThisShell = token == nil ? "none ($COFFER_SESSION unset)" : "none"
+                rows.append(["session", others == 0 ? inThisShell : "\(inThisShell); \(others) open in other shells"])
             }
             Terminal.output(Formatting.table(rows))
         }
@@ -93,10 +95,17 @@ extension CofferCommand {
 enum Sessions {
     static let store = SessionStore(folder: SessionStore.defaultFolder(environment: ProcessInfoLite.environment))
 
-    /// Unlocks `vault` with this shell's session if there is a valid one; false otherwise.
-    static func resumeQuietly(_ vault: Vault) -> Bool {
+    /// Unlocks `vault` with this shell's session if there is a valid one; false otherwise. Why a
+    /// session in the environment could not be used is said on stderr.
+    static func resume(_ vault: Vault) -> Bool {
         guard let token = ProcessInfoLite.environment[SessionStore.environmentVariable], !token.isEmpty else { return false }
-        return (try? store.resume(vault, token: token, now: Timestamp.now())) != nil
+        do {
+            try store.resume(vault, token: token, now: Timestamp.now())
+            return true
+        } catch let rejection as SessionStore.Rejection {
+            if rejection != .none { Terminal.warn("session \(rejection.explanation); unlocking without it") }
+        } catch {}
+        return false
     }
 
     /// After a command changed the master key: keep this shell's session in step, end others'.
@@ -123,10 +132,14 @@ struct SessionDuration: ExpressibleByArgument, CustomStringConvertible {
         seconds = count * unit
     }
 
+    /// The two largest units: 12h, 15m, 1h 59m, 2m 30s.
     var description: String {
-        if seconds % 86400 == 0 { return "\(seconds / 86400)d" }
-        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
-        if seconds % 60 == 0 { return "\(seconds / 60)m" }
-        return "\(seconds)s"
+        var parts: [String] = []
+        var rest = seconds
+        for (size, unit) in [(86400, "d"), (3600, "h"), (60, "m"), (1, "s")] as [(UInt64, String)] where rest >= size && parts.count < 2 {
+            parts.append("\(rest / size)\(unit)")
+            rest %= size
+        }
+        return parts.isEmpty ? "0s" : parts.joined(separator: " ")
     }
 }

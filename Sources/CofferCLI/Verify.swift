@@ -22,7 +22,7 @@ extension CofferCommand {
             let count = vault.entryCount
             if unlockVault || unlock.hasKeySource {
                 try unlock.unlock(vault)
-            } else if !Sessions.resumeQuietly(vault) {
+            } else if !Sessions.resume(vault) {
                 Terminal.output("signature ok (generation \(vault.generation), \(count) entries); values not checked: no key given\n")
                 return
             }

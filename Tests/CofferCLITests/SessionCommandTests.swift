@@ -45,9 +45,14 @@ import Glibc
             return result.output.trimmingCharacters(in: .newlines)
         }
 
-        func sessionFile(vault: String? = nil) throws -> String {
-            let id = try Vault.open(at: vault ?? sandbox.vault).vaultID
-            return folder + "/" + id.map { String(format: "%02x", $0) }.joined() + ".session"
+        /// The file of `token`'s session on the vault.
+        func sessionFile(vault: String? = nil, token: String) throws -> String {
+            try #require(SessionStore(folder: folder).path(for: try Vault.open(at: vault ?? sandbox.vault).vaultID, token: token))
+        }
+
+        /// The session files in the folder.
+        var sessionFiles: [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".session") }
         }
     }
 
@@ -128,7 +133,7 @@ import Glibc
     @Test func lockEndsTheSessionAndCommandsFailAtOnceWithoutATerminal() throws {
         let shell = try Shell()
         let token = shell.unlock()
-        let file = try shell.sessionFile()
+        let file = try shell.sessionFile(token: token)
         #expect(FileManager.default.fileExists(atPath: file))
 
         let lock = shell.run(["lock"], token: token)
@@ -160,13 +165,12 @@ import Glibc
             #expect(result.status == 0, "\(result.stderr)")
             return result.output.split(separator: "\n").first { $0.hasPrefix("session") }.map(String.init) ?? ""
         }
-        #expect(sessionRow(nil).hasSuffix("none"))
+        #expect(sessionRow(nil).hasSuffix("none ($COFFER_SESSION unset)"))
         let token = shell.unlock(["--ttl", "2h", "--idle", "10m"])
         let open = sessionRow(token)
-        #expect(open.contains("open:") && open.contains("ends after 10m idle"), "\(open)")
-        let withToken = shell.run(["status"], token: token).output
-        #expect(withToken.contains("in $COFFER_SESSION"))
-        #expect(shell.run(["status"], token: nil).output.contains("not in this shell"))
+        // Time left to the absolute deadline (2h, or 1h 59m once a second has passed), then the idle one.
+        #expect(open.range(of: #"open: (2h|1h 59m) left, ends after 10m idle \(next: (10m|9m 5\ds)\)$"#, options: .regularExpression) != nil, "\(open)")
+        #expect(sessionRow(nil).hasSuffix("none ($COFFER_SESSION unset); 1 open in other shells"))
         shell.run(["lock"], token: token)
         #expect(sessionRow(token).hasSuffix("none"))
     }
@@ -191,18 +195,19 @@ import Glibc
         #expect(shell.sandbox.unlocked(["slots", "add-recipient", publicKey, "--project", "P"]).status == 0)
         let refused = shell.sandbox.expectFailure(3) { shell.run(["unlock", "--identity", identity], token: nil) }
         #expect(refused.stderr.contains("sessions need a key that opens the whole vault"), "\(refused.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: try shell.sessionFile()))
+        #expect(shell.sessionFiles.isEmpty)
     }
 
     @Test func theSessionFolderIs0700AndTheFile0600() throws {
         let shell = try Shell()
         let token = shell.unlock()
+        let file = try shell.sessionFile(token: token)
         #expect(Self.mode(shell.folder) == 0o700)
-        #expect(Self.mode(try shell.sessionFile()) == 0o600)
+        #expect(Self.mode(file) == 0o600)
         #expect(shell.run(["get", "pg.password"], token: token).status == 0)
-        #expect(Self.mode(try shell.sessionFile()) == 0o600)
+        #expect(Self.mode(file) == 0o600)
         let names = try FileManager.default.contentsOfDirectory(atPath: shell.folder)
-        #expect(names == [URL(fileURLWithPath: try shell.sessionFile()).lastPathComponent])
+        #expect(names == [URL(fileURLWithPath: file).lastPathComponent])
     }
 
     @Test func anOpenRuntimeFolderIsRefused() throws {
@@ -224,13 +229,13 @@ import Glibc
 
         let result = shell.sandbox.expectFailure(3) { shell.run(["get", "pg.password"], token: token) }
         #expect(result.stderr.contains("session expired and was ended"), "\(result.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: try shell.sessionFile()))
+        #expect(!FileManager.default.fileExists(atPath: try shell.sessionFile(token: token)))
     }
 
     @Test func aTamperedSessionFileIsRemoved() throws {
         let shell = try Shell()
         let token = shell.unlock()
-        let file = try shell.sessionFile()
+        let file = try shell.sessionFile(token: token)
         var bytes = shell.sandbox.bytes(file)
         bytes[80] ^= 1  // the idle time, to extend the session
         try shell.sandbox.write(file, bytes)
@@ -242,13 +247,12 @@ import Glibc
     @Test func rotateWithTheTokenKeepsTheSessionAndWithoutItEndsIt() throws {
         let shell = try Shell()
         let token = shell.unlock()
-        let file = try shell.sessionFile()
+        let file = try shell.sessionFile(token: token)
 
         let rotate = shell.run(["rotate"], token: token)
         #expect(rotate.status == 0, "\(rotate.stderr)")
-        let key = try Vault.open(at: shell.sandbox.vault).verificationKey
-        let id = try Vault.open(at: shell.sandbox.vault).vaultID
-        #expect(SessionStore(folder: shell.folder).peek(vaultID: id)?.verificationKey == key)
+        let rotated = try Vault.open(at: shell.sandbox.vault)
+        #expect(SessionStore(folder: shell.folder).session(for: rotated, token: token, now: UInt64(time(nil))) != nil)
         #expect(shell.run(["get", "pg.password"], token: token).output == "hunter2-value")
 
         let leaverFile = shell.sandbox.root + "/leaver"
@@ -264,5 +268,79 @@ import Glibc
         #expect(withoutToken.status == 0, "\(withoutToken.stderr)")
         #expect(!FileManager.default.fileExists(atPath: file))
         shell.sandbox.expectFailure(3) { shell.run(["get", "pg.password"], token: token) }
+    }
+
+    /// Two shells unlock one vault: each gets its own session, a broken one does not end the other,
+    /// and `lock` ends both.
+    @Test func twoShellsKeepTheirOwnSessions() throws {
+        let shell = try Shell()
+        let first = shell.unlock()
+        let second = shell.unlock()
+        #expect(first != second && shell.sessionFiles.count == 2)
+        #expect(shell.run(["get", "pg.password"], token: first).output == "hunter2-value")
+        #expect(shell.run(["get", "pg.password"], token: second).output == "hunter2-value")
+
+        let firstFile = try shell.sessionFile(token: first)
+        var bytes = shell.sandbox.bytes(firstFile)
+        bytes[130] ^= 1
+        try shell.sandbox.write(firstFile, bytes)
+        let broken = shell.sandbox.expectFailure(3) { shell.run(["get", "pg.password"], token: first) }
+        #expect(broken.stderr.contains("failed verification"), "\(broken.stderr)")
+        // A token no session was made with finds no file, and leaves the others alone.
+        shell.sandbox.expectFailure(3) { shell.run(["get", "pg.password"], token: String(repeating: "cd", count: 32)) }
+        #expect(shell.run(["get", "pg.password"], token: second).output == "hunter2-value")
+
+        #expect(shell.unlock(token: first) == first)
+        let lock = shell.run(["lock"], token: nil)
+        #expect(lock.status == 0 && lock.stderr.contains("2 sessions ended"), "\(lock.stderr)")
+        #expect(shell.sessionFiles.isEmpty)
+    }
+
+    /// Vault A's session file put where vault B's session with the same token would be.
+    @Test func oneVaultsSessionNeverOpensAnother() throws {
+        let shell = try Shell()
+        let other = shell.sandbox.work + "/other.coffer"
+        shell.sandbox.makeVault(other)
+        let token = shell.unlock()
+        shell.sandbox.expectFailure(3, vault: other) { shell.run(["list", "--values"], token: token, vault: other) }
+        try shell.sandbox.write(try shell.sessionFile(vault: other, token: token), shell.sandbox.bytes(try shell.sessionFile(token: token)))
+        let refused = shell.sandbox.expectFailure(3, vault: other) { shell.run(["list", "--values"], token: token, vault: other) }
+        #expect(refused.stderr.contains("made for another vault"), "\(refused.stderr)")
+        #expect(shell.run(["get", "pg.password"], token: token).output == "hunter2-value")
+    }
+
+    @Test func anIdentityThatOpensTheWholeVaultUnlocksASession() throws {
+        let shell = try Shell()
+        let identity = shell.sandbox.root + "/me.txt"
+        let publicKey = shell.sandbox.coffer(["keygen", "-o", identity]).output.trimmingCharacters(in: .newlines)
+        #expect(shell.sandbox.unlocked(["slots", "add-recipient", publicKey]).status == 0)
+        let unlock = shell.run(["unlock", "--raw", "--identity", identity], token: nil)
+        #expect(unlock.status == 0, "\(unlock.stderr)")
+        let token = unlock.output.trimmingCharacters(in: .newlines)
+        #expect(shell.run(["get", "pg.password"], token: token).output == "hunter2-value")
+    }
+
+    /// With a session, `get` derives no key: on a vault whose passphrase costs Argon2id over 128 MiB,
+    /// its peak memory stays far below that, while `get` with the passphrase goes above it.
+    @Test func aSessionGetRunsNoKeyDerivation() throws {
+        let shell = try Shell()
+        let vault = shell.sandbox.work + "/costly.coffer"
+        let created = shell.sandbox.coffer(
+            ["init", "--vault", vault, "--passphrase-file", shell.sandbox.passphraseFile, "--kdf-ops", "1", "--kdf-memory", "128"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let set = shell.run(["set", "a", "--passphrase-file", shell.sandbox.passphraseFile], token: nil, vault: vault, stdin: Array("b".utf8))
+        #expect(set.status == 0, "\(set.stderr)")
+        let token = shell.unlock(vault: vault)
+        func peakKB(_ args: [String], token: String?) -> Int {
+            let measured = CofferProcess.runShell(
+                "/usr/bin/time -f 'peak %M' \"$0\" \"$@\"", args + ["--vault", vault],
+                environment: shell.sandbox.environment(shell.environment(token)), cwd: shell.sandbox.work)
+            #expect(measured.status == 0, "\(args): \(measured.stderr)")
+            return measured.stderr.split(separator: "\n").last { $0.hasPrefix("peak ") }.flatMap { Int($0.dropFirst(5)) } ?? -1
+        }
+        let withSession = peakKB(["get", "a"], token: token)
+        let withPassphrase = peakKB(["get", "a", "--passphrase-file", shell.sandbox.passphraseFile], token: nil)
+        #expect(withSession > 0 && withSession < 64 * 1024, "peak \(withSession) KB with the session")
+        #expect(withPassphrase > 128 * 1024, "peak \(withPassphrase) KB with the passphrase")
     }
 }

@@ -24,7 +24,18 @@ import Glibc
             store = SessionStore(folder: self.directory.file("run"))
         }
 
-        var sessionPath: String { store.path(for: vault.vaultID) }
+        /// Another shell on the same vault and folder: its own token.
+        static func sharing(_ other: Fixture) -> Fixture {
+            Fixture(directory: other.directory, vault: other.vault, store: other.store)
+        }
+
+        private init(directory: TemporaryDirectory, vault: Vault, store: SessionStore) {
+            self.directory = directory
+            self.vault = vault
+            self.store = store
+        }
+
+        var sessionPath: String { store.path(for: vault.vaultID, token: token)! }
         var sessionExists: Bool { FileManager.default.fileExists(atPath: sessionPath) }
 
         func begin(ttl: UInt64 = 12 * SessionTests.hour, idle: UInt64 = 900, at now: UInt64 = SessionTests.start) throws {
@@ -94,7 +105,7 @@ import Glibc
         try fixture.begin(ttl: 12 * Self.hour, idle: 600)
         // Each use is less than 600 s after the last: the session outlives its first idle deadline.
         for offset: UInt64 in [599, 1100, 1699] { try fixture.resume(at: Self.start + offset) }
-        #expect(fixture.store.peek(vaultID: fixture.vault.vaultID)?.lastUsed == Self.start + 1699)
+        #expect(fixture.store.session(for: fixture.vault, token: fixture.token, now: Self.start + 1699)?.lastUsed == Self.start + 1699)
         #expect(throws: SessionStore.Rejection.expired) { try fixture.resume(at: Self.start + 1699 + 601) }
         #expect(!fixture.sessionExists)
 
@@ -116,8 +127,8 @@ import Glibc
         let second = try Fixture(name: "b.coffer", in: directory)
         try first.begin()
         try second.begin()
-        #expect(first.store.end(vaultID: first.vault.vaultID))
-        #expect(!first.store.end(vaultID: first.vault.vaultID))
+        #expect(first.store.end(vaultID: first.vault.vaultID) == 1)
+        #expect(first.store.end(vaultID: first.vault.vaultID) == 0)
         #expect(throws: SessionStore.Rejection.none) { try first.resume(at: Self.start + 1) }
         try second.resume(at: Self.start + 1)
 
@@ -154,10 +165,11 @@ import Glibc
         try a.begin()
         // B has no session of its own: A's token finds nothing.
         #expect(throws: SessionStore.Rejection.none) { try b.resume(at: Self.start + 1, token: a.token) }
-        // A's file put where B's would be.
-        try writeBytes(try readBytes(a.sessionPath), to: b.sessionPath)
+        // A's file put where B's session for A's token would be.
+        let forged = try #require(b.store.path(for: b.vault.vaultID, token: a.token))
+        try writeBytes(try readBytes(a.sessionPath), to: forged)
         #expect(throws: SessionStore.Rejection.foreign) { try b.resume(at: Self.start + 1, token: a.token) }
-        #expect(!b.sessionExists)
+        #expect(!FileManager.default.fileExists(atPath: forged))
         try a.resume(at: Self.start + 1)
     }
 
@@ -166,11 +178,17 @@ import Glibc
         try fixture.begin()
         #expect(throws: SessionStore.Rejection.malformedToken) { try fixture.resume(at: Self.start + 1, token: "not-a-token") }
         #expect(fixture.sessionExists)
+        // Another token names another file: it finds none, and the real session is left alone.
         let other = SessionStore.newToken().withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         let stranger = try Vault.open(at: fixture.vault.path)
+        #expect(throws: SessionStore.Rejection.none) { try fixture.store.resume(stranger, token: other, now: Self.start + 1) }
+        #expect(!stranger.isUnlocked)
+        #expect(fixture.sessionExists)
+        // The real file under the other token's name: its seal does not open with that token.
+        try writeBytes(try readBytes(fixture.sessionPath), to: try #require(fixture.store.path(for: fixture.vault.vaultID, token: other)))
         #expect(throws: SessionStore.Rejection.tampered) { try fixture.store.resume(stranger, token: other, now: Self.start + 1) }
         #expect(!stranger.isUnlocked)
-        #expect(!fixture.sessionExists)
+        try fixture.resume(at: Self.start + 2)
     }
 
     @Test func aRotationWithTheTokenKeepsTheSession() throws {
@@ -182,7 +200,7 @@ import Glibc
         try writer.save()
         fixture.store.refresh(after: writer, token: fixture.token, now: Self.start + 20)
 
-        #expect(fixture.store.peek(vaultID: writer.vaultID)?.verificationKey == writer.verificationKey)
+        #expect(fixture.store.session(for: writer, token: fixture.token, now: Self.start + 20) != nil)
         let resumed = try fixture.resume(at: Self.start + 30)
         #expect(resumed.verificationKey != oldKey && resumed.canWrite)
         #expect(try resumed.value(for: "pg.password") == Array("hunter2".utf8))
@@ -218,6 +236,64 @@ import Glibc
         let older = try Vault(bytes: before, path: fixture.vault.path)
         try fixture.store.resume(older, token: fixture.token, now: Self.start + 40)
         #expect(try older.value(for: "pg.password") == Array("hunter2".utf8))
+    }
+
+    /// Two shells unlock the same vault: each has its own file, and one's failures never end the other's.
+    @Test func eachTokenHasItsOwnSession() throws {
+        let first = try Fixture()
+        let second = Fixture.sharing(first)
+        try first.begin()
+        try second.begin(at: Self.start + 5)
+        #expect(first.sessionPath != second.sessionPath)
+        try first.resume(at: Self.start + 10)
+        try second.resume(at: Self.start + 10)
+
+        try writeBytes(flipping(try readBytes(first.sessionPath), at: 130), to: first.sessionPath)
+        #expect(throws: SessionStore.Rejection.tampered) { try first.resume(at: Self.start + 11) }
+        try second.resume(at: Self.start + 12)
+        #expect(first.store.openCount(of: first.vault.vaultID, now: Self.start + 12) == 1)
+        #expect(first.store.end(vaultID: first.vault.vaultID) == 1)
+        #expect(!second.sessionExists)
+    }
+
+    @Test func aRotationKeepsTheRotatingShellsSessionAndEndsTheOthers() throws {
+        let first = try Fixture()
+        let second = Fixture.sharing(first)
+        try first.begin()
+        try second.begin()
+        let writer = try first.resume(at: Self.start + 10)
+        try writer.rotate()
+        try writer.save()
+        first.store.refresh(after: writer, token: first.token, now: Self.start + 20)
+        #expect(try first.resume(at: Self.start + 30).value(for: "pg.password") == Array("hunter2".utf8))
+        #expect(!second.sessionExists)
+    }
+
+    @Test func startingASessionRemovesTheVaultsExpiredOnes() throws {
+        let first = try Fixture()
+        let second = Fixture.sharing(first)
+        try first.begin(ttl: Self.hour, idle: Self.hour)
+        try second.begin(at: Self.start + Self.hour)
+        #expect(!first.sessionExists && second.sessionExists)
+    }
+
+    @Test func theFolderFallsBackToOneOfTheUsersOwnInTmp() {
+        let fallback = "/tmp/coffer-\(getuid())"
+        #expect(SessionStore.defaultFolder(environment: [:]) == fallback)
+        #expect(SessionStore.defaultFolder(environment: ["XDG_RUNTIME_DIR": ""]) == fallback)
+        #expect(SessionStore.defaultFolder(environment: ["XDG_RUNTIME_DIR": "/run/user/7"]) == "/run/user/7/coffer")
+    }
+
+    /// A folder someone else prepared (a link to a folder they can read) is never used.
+    @Test func aLinkedFolderIsRefused() throws {
+        let fixture = try Fixture()
+        let elsewhere = fixture.directory.file("elsewhere")
+        #expect(mkdir(elsewhere, 0o700) == 0)
+        #expect(symlink(elsewhere, fixture.store.folder) == 0)
+        #expect(throws: CofferError.io(path: fixture.store.folder, reason: "the session folder must be a folder of yours with mode 0700")) {
+            try fixture.begin()
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
     }
 
     @Test func onlyAFullKeyStartsASession() throws {
