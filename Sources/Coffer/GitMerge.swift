@@ -40,14 +40,19 @@ public enum GitMerge {
         case conflicts([Conflict])
     }
 
+    /// Refuses versions of different vaults; callers check it before asking for any key.
+    public static func requireSameVault(base: VaultFile?, ours: VaultFile, theirs: VaultFile) throws {
+        guard base.map({ $0.vaultID == ours.vaultID }) ?? true, ours.vaultID == theirs.vaultID else {
+            throw CofferError.conflict("the three versions are not the same vault (different vault ids)")
+        }
+    }
+
     /// Merges `ours` and `theirs` from their common `base` (nil: no common ancestor).
     /// `resolve` picks a side for conflicting items (all of them, or those it returns non-nil for).
     public static func merge(
         base: VaultFile?, ours: Side, theirs: Side, resolve: (String) -> Choice? = { _ in nil }
     ) throws -> Outcome {
-        guard base.map({ $0.vaultID == ours.file.vaultID }) ?? true, ours.file.vaultID == theirs.file.vaultID else {
-            throw CofferError.conflict("the three versions are not the same vault (different vault ids)")
-        }
+        try requireSameVault(base: base, ours: ours.file, theirs: theirs.file)
         guard let oursGrant = ours.grant, let theirsGrant = theirs.grant, oursGrant.isFull, theirsGrant.isFull else {
             throw CofferError.keyUnavailable("merging needs the master key of both sides")
         }
@@ -95,12 +100,21 @@ public enum GitMerge {
                 base: baseSlots[id], ours: oursSlots[id], theirs: theirsSlots[id], same: sameSlot,
                 item: item, resolve: resolve, conflicts: &conflicts) else { continue }
             // A slot added or changed under the key the other side replaced could be a revoked
-            // party's way back in: only an explicit resolve takes it.
-            if !pick.1.hasSameKey(as: target), !sameSlot(baseSlots[id], pick), resolve(item) == nil {
-                let stale = "added or changed under the replaced key", rekeyed = "re-keyed"
+            // party's way back in: only a resolve that picks that side takes it; picking the
+            // re-keyed side keeps that side's version of the slot, if it has one.
+            if !pick.1.hasSameKey(as: target), !sameSlot(baseSlots[id], pick) {
                 let oursIsStale = pick.1.hasSameKey(as: ours)
-                conflicts.append(Conflict(item: item, ours: oursIsStale ? stale : rekeyed, theirs: oursIsStale ? rekeyed : stale))
-                continue
+                switch resolve(item) {
+                case nil:
+                    let stale = "added or changed under the replaced key", rekeyed = "re-keyed"
+                    conflicts.append(Conflict(item: item, ours: oursIsStale ? stale : rekeyed, theirs: oursIsStale ? rekeyed : stale))
+                    continue
+                case .ours where !oursIsStale, .theirs where oursIsStale:
+                    if let rekeyed = (oursIsStale ? theirsSlots : oursSlots)[id] { slots.append(rekeyed) }
+                    continue
+                case .ours, .theirs:
+                    break
+                }
             }
             slots.append(pick)
         }

@@ -157,6 +157,7 @@ extension CofferCommand.Git {
         let oursVault = try Vault(bytes: ours, path: label)
         let theirsVault = try Vault(bytes: theirs, path: label)
         let baseFile = base.isEmpty ? nil : try Vault(bytes: base, path: label).file
+        try GitMerge.requireSameVault(base: baseFile, ours: oursVault.file, theirs: theirsVault.file)
         // Forged or substituted versions are refused here as on any open; older ones are what merges are for.
         let branch = GitBranch.current(forFileAt: label)
         for vault in [oursVault, theirsVault] {

@@ -404,6 +404,32 @@ private final class GitWorld {
 
     // MARK: The driver without a key
 
+    /// The driver's other key source: an age identity in $COFFER_IDENTITY_FILE, no passphrase.
+    @Test func driverUnlocksWithAnIdentityFile() throws {
+        let world = try GitWorld()
+        let me = world.keygen("me.key")
+        world.expectSuccess(world.coffer(["slots", "add-recipient", me.publicKey]))
+        world.commit("recipient")
+        world.diverge(feature: { world.set("f", "f-value-ij") }, main: { world.set("m", "m-value-kl") })
+        let merged = world.run(["git", "merge", "--no-edit", "feature"], key: false, env: ["COFFER_IDENTITY_FILE": me.path])
+        #expect(merged.status == 0, "\(merged.all)")
+        world.expectNoValues(merged.all)
+        world.expectValue("f", "f-value-ij", ["--identity", me.path])
+        world.expectValue("m", "m-value-kl", ["--identity", me.path])
+    }
+
+    /// Versions of different vaults are refused before any key is asked for; OURS is left as it was.
+    @Test func driverRefusesVersionsOfDifferentVaults() throws {
+        let world = try GitWorld()
+        let other = world.root + "/other.coffer"
+        world.expectSuccess(world.coffer(["init", "--vault", other, "--kdf-ops", "1", "--kdf-memory", "8", "--passphrase-file", world.passphraseFile]))
+        let ours = world.root + "/ours.coffer"
+        try world.write(ours, world.bytes(world.vault))
+        let refused = world.coffer(["git", "merge", world.vault, ours, other, "secrets.coffer"], key: false)
+        #expect(refused.status == 5 && refused.stderr.contains("not the same vault"), "\(refused.stderr)")
+        #expect(world.bytes(ours) == world.bytes(world.vault))
+    }
+
     @Test func driverWithoutKeyFailsAndLeavesOurs() throws {
         let world = try GitWorld()
         world.diverge(feature: { world.set("f", "f-value-ef") }, main: { world.set("m", "m-value-gh") })

@@ -356,6 +356,12 @@ private let shop = Scope(project: "shop")
         guard case let .merged(file, _) = resolved else { Issue.record("an explicit resolve did not merge"); return }
         #expect(file.slots.count == 2)
         #expect(file.keyChain == rotated.file.keyChain)
+        // Keeping our re-keyed side (`resolve --ours`, every item) keeps the stale slot out.
+        guard case let .merged(kept, _) = try versions.merge(base, rotated, stale, resolve: { _ in .ours }) else {
+            Issue.record("resolving with our side did not merge")
+            return
+        }
+        #expect(kept.slots.map(\.id) == rotated.file.slots.map(\.id))
     }
 
     @Test(arguments: [false, true])
