@@ -61,7 +61,7 @@ public struct TrustStore: Sendable {
             case let .fork(generation):
                 "fork: generation \(generation) was seen before with different content"
             case let .supersededKey(file, supersededAt):
-                "this version is signed by key \(file), which the vault replaced at generation \(supersededAt) (a rotation or revocation): it is read-only; merge or pull the rotation to write"
+                "this version is signed by key \(file), which the vault replaced at generation \(supersededAt) (a rotation or revocation): it is read-only; merge or pull the rotation to write (or, for a branch meant to stay on the old key, coffer trust)"
             case let .unknownKey(pinned, file):
                 "forged or substituted vault: its verification key \(file) is not linked to the pinned key \(pinned); after checking the key out of band, run coffer trust"
             case let .substituted(path, seenID, fileID):
@@ -115,9 +115,11 @@ public struct TrustStore: Sendable {
             findings.append(.unknownKey(pinned: Self.fingerprint(pinned.key), file: Self.fingerprint(vault.verificationKey)))
         }
         let record = state.versions[id + " " + branch]
-        // Older than the newest key this line of history has seen: a re-key here made it stale.
-        if let record, !chain.contains(record.key), let old = state.keys[id]?.first(where: { $0.key == vault.verificationKey }),
-           let supersededAt = old.supersededAt {
+        // Signed by a key the vault replaced: stale on a line of history that has seen a newer key,
+        // and on one never seen before (a branch or checkout made from before the re-key). Only a
+        // line that has not received the re-key yet keeps writing under the older key.
+        if record.map({ !chain.contains($0.key) }) ?? true,
+           let old = state.keys[id]?.first(where: { $0.key == vault.verificationKey }), let supersededAt = old.supersededAt {
             findings.append(.supersededKey(file: Self.fingerprint(old.key), supersededAt: supersededAt))
         }
         if let record {
@@ -148,13 +150,16 @@ public struct TrustStore: Sendable {
         }
     }
 
-    /// Remembers `vault` as seen at `filePath` on `branch`: the generation only moves up, and the
-    /// pin only forward along the (verified) key chain.
-    public func remember(_ vault: Vault, at filePath: String, branch: String) throws {
-        try update(seen: try load(), remembering(vault, at: filePath, branch: branch))
+    /// Remembers `vault` as seen at `filePath` on `branch`: the generation only moves up (unless
+    /// `acceptingRollback`: a write the user let proceed over a rollback starts the line anew), and
+    /// the pin only forward along the (verified) key chain.
+    public func remember(_ vault: Vault, at filePath: String, branch: String, acceptingRollback: Bool = false) throws {
+        try update(seen: try load(), remembering(vault, at: filePath, branch: branch, acceptingRollback: acceptingRollback))
     }
 
-    private func remembering(_ vault: Vault, at filePath: String, branch: String) -> (inout State) -> Void {
+    private func remembering(
+        _ vault: Vault, at filePath: String, branch: String, acceptingRollback: Bool = false
+    ) -> (inout State) -> Void {
         { state in
             let id = TextView.hex(vault.vaultID)
             state.paths[Self.absolute(filePath)] = id
@@ -164,7 +169,7 @@ public struct TrustStore: Sendable {
                 state.keys[id] = Self.knownKeys(vault.keyChain)
             }
             let key = id + " " + branch
-            if let record = state.versions[key], record.generation > vault.generation { return }
+            if !acceptingRollback, let record = state.versions[key], record.generation > vault.generation { return }
             state.versions[key] = Record(
                 generation: vault.generation, fingerprint: Self.versionFingerprint(vault), key: vault.verificationKey)
         }

@@ -28,7 +28,7 @@ extension VaultOptions {
             try checkForWriting(vault, at: path, branch: branch)
             let result = try body(vault)
             if vault.hasUnsavedChanges { try vault.save() }
-            try Self.trustStore.remember(vault, at: path, branch: branch)
+            try Self.trustStore.remember(vault, at: path, branch: branch, acceptingRollback: allowRollback)
             return result
         }
     }

@@ -529,6 +529,33 @@ private final class GitWorld {
         world.set("x", "x-value", ["--allow-rollback"])
         world.expectValue("x", "x-value")
         #expect(try world.decoded().generation == 3)
+        // The rollback was accepted: the next write needs no flag, and reads no longer warn.
+        world.set("y", "y-value")
+        #expect(world.get("x").stderr.isEmpty)
+    }
+
+    /// A branch made from a commit before a recipient was revoked still lists that recipient: this
+    /// user, who saw the revocation, may read it but not write to it.
+    @Test func aBranchFromBeforeARevocationIsReadOnly() throws {
+        let world = try GitWorld()
+        world.set("a", "a-value-12")
+        let mallory = world.keygen("mallory.key")
+        let slot = world.expectSuccess(world.coffer(["slots", "add-recipient", mallory.publicKey]))
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        world.commit("mallory can read")
+        world.expectSuccess(world.coffer(["slots", "remove", slot]))
+        world.commit("mallory revoked")
+
+        world.git("checkout", "-q", "-b", "old", "HEAD~1")
+        let before = world.bytes(world.vault)
+        for options in [[], ["--allow-rollback"]] {
+            let refused = world.coffer(["set", "b"] + options, stdin: Array("b-value-34".utf8))
+            #expect(refused.status == 4 && refused.stderr.contains("read-only"), "\(refused.stderr)")
+        }
+        #expect(world.bytes(world.vault) == before)
+        let read = world.get("a")
+        #expect(read.status == 0 && read.output == "a-value-12")
+        #expect(read.stderr.contains("replaced at generation"), "\(read.stderr)")
     }
 
     /// Same generation as one seen, other content (another user wrote over generation 3): a

@@ -28,6 +28,9 @@ import Testing
         // A branch that has not received the re-key may still write under the older key.
         let onFeature = try store.findings(for: stale, at: path, branch: "refs/heads/feature")
         #expect(onFeature.isEmpty)
+        // A line of history never seen (a branch made from before the re-key) may not.
+        let onNewBranch = try store.findings(for: stale, at: path, branch: "refs/heads/from-old-commit")
+        #expect(onNewBranch.contains { if case .supersededKey = $0 { true } else { false } })
         // The rotated vault is accepted everywhere.
         #expect(try store.findings(for: Vault.open(at: path), at: path, branch: "refs/heads/feature").isEmpty)
     }
