@@ -8,7 +8,9 @@
 #   open          coffer verify (no session, no key)    + read, parse, key chain and signature check, trust store
 #   get/session   coffer get NAME  ($COFFER_SESSION)    + session file read/re-sealed, master key check, one value opened
 #   get/KDF       coffer get NAME --passphrase-file     + Argon2id (tiny here: 1 pass, 8 MiB) instead of the session
-# Differences between consecutive rows give the cost of each step.
+# Differences between consecutive rows give the cost of each step. Where perf is installed, a
+# sampled profile of 100 `get` runs then splits the time into start-up, kernel (exec, page faults,
+# reading the file), MAC, entry checks and the session and value themselves.
 #
 # Usage: Benchmarks/scripts/session-get.sh [ENTRIES]   (COFFER=path to skip the build; RUNS=N)
 set -euo pipefail
@@ -67,4 +69,36 @@ fsyncs = [t for c, t in calls if c != "rename"]
 print(f"\nin one coffer get (session), under strace: {len(fsyncs)} fsync calls, {sum(fsyncs) * 1000:.1f} ms waiting on them; "
       f"{sum(1 for c, _ in calls if c == 'rename')} renames (the session file is rewritten at most once a second, the trust store only when it changes)")
 PY
+fi
+
+# Where the time of `coffer get` (session) goes, from perf's samples over 100 runs (self time, by
+# shared object and symbol). libsodium's symbols are stripped, but in a get it does the whole-file
+# MAC (BLAKE2b over the file, one Ed25519 check); opening the session and the value seals < 1 KB.
+if command -v perf >/dev/null && perf record -q -F 20000 -o "$WORK/perf.data" -- \
+    sh -c "for i in \$(seq 100); do \"$C\" get $NAME --vault $V >/dev/null; done" >/dev/null 2>&1; then
+    perf report -i "$WORK/perf.data" --no-children --sort dso,sym --stdio -q 2>/dev/null | python3 -c '
+import re, sys
+buckets = {}
+order = ["start-up: loader, Swift runtime, ArgumentParser", "kernel: exec, page faults, reading the file, exit",
+         "MAC: libsodium (BLAKE2b of the file, Ed25519)", "checking the 10,000 entries (CofferCodec)",
+         "session and value (Coffer, CofferCrypto)", "libc", "other"]
+for line in sys.stdin:
+    m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+\[(.)\]\s+(.*)", line)
+    if not m: continue
+    share, dso, sym = float(m.group(1)), m.group(2), m.group(4)
+    if dso.startswith("ld-linux") or (dso == "coffer" and (sym.startswith("swift_") or "ArgumentParser" in sym or "swift::" in sym)):
+        key = order[0]
+    elif dso.startswith("[kernel"): key = order[1]
+    elif dso.startswith("libsodium"): key = order[2]
+    elif "CofferCodec" in sym: key = order[3]
+    elif "Coffer" in sym: key = order[4]
+    elif dso.startswith("libc") or dso.startswith("libm"): key = order[5]
+    else: key = order[6]
+    buckets[key] = buckets.get(key, 0) + share
+print("\nwhere the time of coffer get (session) goes (perf, self time, 100 runs):")
+for key in order:
+    print(f"  {buckets.get(key, 0):5.1f}%  {key}")
+'
+else
+    say "(perf not available: no breakdown; apt-get install linux-perf)"
 fi
