@@ -183,6 +183,13 @@ private final class GitWorld {
 
     func write(_ path: String, _ bytes: [UInt8]) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
 
+    /// A new identity (`keygen name`) added as a recipient of the whole vault: its file and slot id.
+    func addRecipient(_ name: String) -> (path: String, slot: String) {
+        let identity = keygen(name)
+        let added = expectSuccess(coffer(["slots", "add-recipient", identity.publicKey]))
+        return (identity.path, added.output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// `coffer keygen -o root/name`: the identity file and its public key (age1...).
     func keygen(_ name: String) -> (path: String, publicKey: String) {
         let path = root + "/" + name
@@ -378,11 +385,9 @@ private final class GitWorld {
     func rekeyOnOneBranchSecretOnTheOther(_ operation: String, rekeyOnFeature: Bool) throws {
         let world = try GitWorld()
         world.set("base", "base-value-ab")
-        let mallory = world.keygen("mallory.key")
-        let slot = world.expectSuccess(world.coffer(["slots", "add-recipient", mallory.publicKey]))
-            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let mallory = world.addRecipient("mallory.key")
         world.commit("base")
-        let rekey = { world.expectSuccess(world.coffer(operation == "rotate" ? ["rotate"] : ["slots", "remove", slot])) }
+        let rekey = { world.expectSuccess(world.coffer(operation == "rotate" ? ["rotate"] : ["slots", "remove", mallory.slot])) }
         let add = { world.set("new", "new-value-cd") }
         world.diverge(feature: rekeyOnFeature ? { _ = rekey() } : add, main: rekeyOnFeature ? add : { _ = rekey() })
         let rekeyed = try VaultDecoder.decode(world.committed(rekeyOnFeature ? "feature" : "main"))
@@ -407,8 +412,7 @@ private final class GitWorld {
     /// The driver's other key source: an age identity in $COFFER_IDENTITY_FILE, no passphrase.
     @Test func driverUnlocksWithAnIdentityFile() throws {
         let world = try GitWorld()
-        let me = world.keygen("me.key")
-        world.expectSuccess(world.coffer(["slots", "add-recipient", me.publicKey]))
+        let me = world.addRecipient("me.key")
         world.commit("recipient")
         world.diverge(feature: { world.set("f", "f-value-ij") }, main: { world.set("m", "m-value-kl") })
         let merged = world.run(["git", "merge", "--no-edit", "feature"], key: false, env: ["COFFER_IDENTITY_FILE": me.path])
@@ -539,11 +543,9 @@ private final class GitWorld {
     @Test func aBranchFromBeforeARevocationIsReadOnly() throws {
         let world = try GitWorld()
         world.set("a", "a-value-12")
-        let mallory = world.keygen("mallory.key")
-        let slot = world.expectSuccess(world.coffer(["slots", "add-recipient", mallory.publicKey]))
-            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let mallory = world.addRecipient("mallory.key")
         world.commit("mallory can read")
-        world.expectSuccess(world.coffer(["slots", "remove", slot]))
+        world.expectSuccess(world.coffer(["slots", "remove", mallory.slot]))
         world.commit("mallory revoked")
 
         world.git("checkout", "-q", "-b", "old", "HEAD~1")
