@@ -343,4 +343,18 @@ import Glibc
         #expect(withSession > 0 && withSession < 64 * 1024, "peak \(withSession) KB with the session")
         #expect(withPassphrase > 128 * 1024, "peak \(withPassphrase) KB with the passphrase")
     }
+
+    /// `lock` needs no trust in the file: it ends the sessions of a vault that reads refuse (here
+    /// vault B copied over the path that held A, where reads are refused as substituted).
+    @Test func lockEndsTheSessionsOfAVaultThatReadsRefuse() throws {
+        let shell = try Shell()
+        let other = shell.sandbox.work + "/other.coffer"
+        shell.sandbox.makeVault(other)
+        let token = shell.unlock(vault: other)
+        try shell.sandbox.write(shell.sandbox.vault, shell.sandbox.bytes(other))
+        shell.sandbox.expectFailure(4) { shell.run(["get", "pg.password"], token: token) }
+        let lock = shell.run(["lock"], token: token)
+        #expect(lock.status == 0 && lock.stderr.contains("session ended"), "\(lock.stderr)")
+        #expect(shell.sessionFiles.isEmpty)
+    }
 }
