@@ -422,6 +422,32 @@ private final class GitWorld {
         world.expectValue("m", "m-value-kl", ["--identity", me.path])
     }
 
+    /// The diff driver's view: one fact a line, header, slot (with its KDF), entry (with the sealed
+    /// value's fingerprint), never a value; and the state file beside it is the user's, mode 0600.
+    @Test func textconvShowsEveryFactOnItsOwnLine() throws {
+        let world = try GitWorld()
+        world.set("pg.password", "pg-value-mn", ["--description", "app database"])
+        let text = world.expectSuccess(world.coffer(["git", "textconv", world.vault], key: false)).output
+        world.expectNoValues(text)
+        let file = try world.decoded()
+        let patterns = [
+            #"^coffer-vault 1\.0$"#,
+            "^vault-id \(file.vaultID.map { String(format: "%02x", $0) }.joined())$",
+            "^generation \(file.generation)$",
+            "^verification-key [0-9a-f]{64}$",
+            "^key-chain 0$",
+            #"^slot [0-9a-f]{8} passphrase argon2id-ops=1 argon2id-mem=8388608 scope=global label="passphrase" created=[0-9]+$"#,
+            #"^entry global pg\.password created=[0-9]+ updated=[0-9]+ flags=- description="app database" value=[0-9a-f]{16}$"#,
+        ]
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.count == patterns.count, "\(lines)")
+        for (line, pattern) in zip(lines, patterns) {
+            #expect(line.range(of: pattern, options: .regularExpression) != nil, "\(line) does not match \(pattern)")
+        }
+        var info = stat()
+        #expect(stat(world.root + "/state/coffer/trust", &info) == 0 && info.st_mode & 0o777 == 0o600)
+    }
+
     /// Versions of different vaults are refused before any key is asked for; OURS is left as it was.
     @Test func driverRefusesVersionsOfDifferentVaults() throws {
         let world = try GitWorld()
