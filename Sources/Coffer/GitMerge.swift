@@ -104,16 +104,14 @@ public enum GitMerge {
             // re-keyed side keeps that side's version of the slot, if it has one.
             if !pick.1.hasSameKey(as: target), !sameSlot(baseSlots[id], pick) {
                 let oursIsStale = pick.1.hasSameKey(as: ours)
-                switch resolve(item) {
-                case nil:
+                guard let choice = resolve(item) else {
                     let stale = "added or changed under the replaced key", rekeyed = "re-keyed"
                     conflicts.append(Conflict(item: item, ours: oursIsStale ? stale : rekeyed, theirs: oursIsStale ? rekeyed : stale))
                     continue
-                case .ours where !oursIsStale, .theirs where oursIsStale:
+                }
+                if choice != (oursIsStale ? .ours : .theirs) {
                     if let rekeyed = (oursIsStale ? theirsSlots : oursSlots)[id] { slots.append(rekeyed) }
                     continue
-                case .ours, .theirs:
-                    break
                 }
             }
             slots.append(pick)
