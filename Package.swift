@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "Coffer", targets: ["Coffer"]),
         .executable(name: "coffer", targets: ["CofferCLI"]),
+        // libCofferC.so, installed as libcoffer.so: the C ABI of Sources/CofferC/include/coffer.h (Python's ctypes binding).
+        .library(name: "CofferC", type: .dynamic, targets: ["CofferC"]),
         // For Benchmarks/ (and other packages that build on the layers directly).
         .library(name: "CofferCrypto", targets: ["CofferCrypto"]),
         .library(name: "CofferCodec", targets: ["CofferCodec"]),
@@ -29,6 +31,11 @@ let package = Package(
         .target(
             name: "Coffer",
             dependencies: ["CofferCrypto", "CofferCodec", "CofferRotation"]
+        ),
+        .target(
+            name: "CofferC",
+            dependencies: ["Coffer", "CofferCrypto", "CofferCodec", "CofferRotation"],
+            exclude: ["include"]
         ),
         .executableTarget(
             name: "CofferCLI",

@@ -17,10 +17,7 @@ extension CofferCommand {
 
         func run() throws {
             let vault = try location.open()
-            guard let entry = vault.resolve(name, for: scopeOptions.scope) else {
-                throw CofferError.entryMissing(name: name, scope: scopeOptions.scope.description)
-            }
-            if entry.isNoReveal { throw CofferError.notRevealable(name: name) }
+            let entry = try vault.revealableEntry(name, for: scopeOptions.scope)
             try unlock.unlock(vault)
             var value = try vault.value(for: name, in: entry.scope)
             if Terminal.stdoutIsTTY { value.append(0x0A) }

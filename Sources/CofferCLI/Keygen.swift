@@ -88,7 +88,6 @@ extension CofferCommand {
 
 enum FileSystemPaths {
     static var dataHome: String {
-        let environment = ProcessInfoLite.environment
-        return environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (environment["HOME"] ?? "/") + "/.local/share"
+        VaultLocation.dataHome(environment: ProcessInfoLite.environment)
     }
 }

@@ -60,16 +60,7 @@ extension CofferCommand {
 
         private func jsonText(_ entries: [VaultEntry], _ secrets: [[UInt8]?]) -> String {
             let objects = zip(entries, secrets).map { entry, value in
-                var fields = [
-                    "\"name\":\(Formatting.json(entry.name))",
-                    "\"project\":\(Formatting.json(entry.scope.project))",
-                    "\"domain\":\(Formatting.json(entry.scope.domain))",
-                    "\"scope\":\(Formatting.json(entry.scope.description))",
-                    "\"created\":\(Formatting.json(Formatting.timestamp(entry.created)))",
-                    "\"updated\":\(Formatting.json(Formatting.timestamp(entry.updated)))",
-                    "\"description\":\(Formatting.json(entry.description))",
-                    "\"noReveal\":\(entry.isNoReveal)",
-                ]
+                var fields = entry.jsonFields
                 if let value {
                     if let text = String(validating: value, as: UTF8.self) {
                         fields.append("\"value\":\(Formatting.json(text))")

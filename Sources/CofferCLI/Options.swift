@@ -21,51 +21,22 @@ struct VaultOptions: ParsableArguments {
     @Flag(name: .long, help: "Write even though the vault is older than one seen before (a rollback) or a fork.")
     var allowRollback = false
 
-    static let projectVaultName = "secrets.coffer"
-
-    /// The vault path by the documented search order.
+    /// The vault path by the documented search order (VaultLocation).
     func resolvedPath(creating: Bool = false) throws -> String {
         let environment = ProcessInfoLite.environment
         let path: String
         if let vault {
             path = vault
         } else if local {
-            path = try Self.localVaultPath(create: creating)
-        } else if let fromEnvironment = environment["COFFER_VAULT"], !fromEnvironment.isEmpty {
-            path = fromEnvironment
-        } else if creating {
-            path = Self.projectVaultName
-        } else if let found = Self.nearestProjectVault() {
-            path = found
+            if creating { try Self.makeFolders(VaultLocation.dataHome(environment: environment) + "/coffer") }
+            path = VaultLocation.localVaultPath(environment: environment)
+        } else if creating, environment["COFFER_VAULT"]?.isEmpty ?? true {
+            path = VaultLocation.projectVaultName
         } else {
-            path = try Self.localVaultPath(create: false)
+            path = VaultLocation.discover(environment: environment, currentDirectory: ProcessInfoLite.currentDirectory)
         }
         if verbose { Terminal.writeAll(2, Array("coffer: vault \(path)\n".utf8)) }
         return path
-    }
-
-    /// `secrets.coffer` in the current folder or a parent, up to the repository root (a folder
-    /// holding `.git`); outside a repository, only the current folder is searched.
-    static func nearestProjectVault() -> String? {
-        let cwd = ProcessInfoLite.currentDirectory
-        var folder = cwd
-        var candidates: [String] = []
-        while true {
-            candidates.append(folder == "/" ? "/" + projectVaultName : folder + "/" + projectVaultName)
-            if access(folder + "/.git", F_OK) == 0 { break }
-            guard folder != "/", let slash = folder.lastIndex(of: "/") else {
-                candidates = [candidates[0]]
-                break
-            }
-            folder = slash == folder.startIndex ? "/" : String(folder[..<slash])
-        }
-        return candidates.first { access($0, F_OK) == 0 }
-    }
-
-    static func localVaultPath(create: Bool) throws -> String {
-        let folder = FileSystemPaths.dataHome + "/coffer"
-        if create { try makeFolders(folder) }
-        return folder + "/local.coffer"
     }
 
     static func makeFolders(_ path: String) throws {
@@ -223,22 +194,7 @@ struct ScopeOptions: ParsableArguments {
 
 /// The process's environment and working folder, read once.
 enum ProcessInfoLite {
-    static let environment: [String: String] = {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return result
-    }()
+    static let environment = ProcessEnvironment.variables()
 
-    static var currentDirectory: String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return "." }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static var currentDirectory: String { ProcessEnvironment.currentDirectory }
 }

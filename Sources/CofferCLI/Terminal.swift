@@ -56,11 +56,7 @@ enum Terminal {
 
     /// `secret` without one trailing "\n" or "\r\n".
     static func droppingFinalNewline(_ secret: SecureBytes) -> SecureBytes {
-        let trimmed = secret.withUnsafeBytes { bytes -> Int in
-            guard bytes.last == 0x0A else { return bytes.count }
-            return bytes.count >= 2 && bytes[bytes.count - 2] == 0x0D ? bytes.count - 2 : bytes.count - 1
-        }
-        return trimmed == secret.count ? secret : secret.slice(0..<trimmed)
+        secret.droppingFinalNewline()
     }
 
     /// Asks on the controlling terminal with echo off; nil when there is no terminal. The terminal

@@ -60,6 +60,15 @@ public final class SecureBytes {
         try body(UnsafeMutableRawBufferPointer(start: base, count: count))
     }
 
+    /// These bytes without one final line ending (LF or CRLF), as a passphrase file holds them.
+    public func droppingFinalNewline() -> SecureBytes {
+        let trimmed = withUnsafeBytes { bytes -> Int in
+            guard bytes.last == 0x0A else { return bytes.count }
+            return bytes.count >= 2 && bytes[bytes.count - 2] == 0x0D ? bytes.count - 2 : bytes.count - 1
+        }
+        return trimmed == count ? self : slice(0..<trimmed)
+    }
+
     /// A guarded copy of bytes `range` of this buffer.
     public func slice(_ range: Range<Int>) -> SecureBytes {
         precondition(range.lowerBound >= 0 && range.upperBound <= count)

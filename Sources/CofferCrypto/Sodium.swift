@@ -42,9 +42,14 @@ extension Array where Element == UInt8 {
     /// Overwrites the bytes with zeros through `sodium_memzero`, which the compiler cannot drop:
     /// for plaintext that ends up in an ordinary array.
     public mutating func wipe() {
-        withUnsafeMutableBytes { bytes in
-            if let base = bytes.baseAddress { sodium_memzero(base, bytes.count) }
-        }
+        withUnsafeMutableBytes { SecureMemory.wipe($0) }
+    }
+}
+
+public enum SecureMemory {
+    /// Overwrites `bytes` with zeros through `sodium_memzero` (buffers handed to C callers too).
+    public static func wipe(_ bytes: UnsafeMutableRawBufferPointer) {
+        if let base = bytes.baseAddress { sodium_memzero(base, bytes.count) }
     }
 }
 

@@ -28,3 +28,37 @@ public enum CofferError: Error, Equatable, Sendable {
     /// A system call failed; `path` names the file involved and `reason` the system's message.
     case io(path: String, reason: String)
 }
+
+extension CofferError {
+    /// The exit code of the README's table (the CLI's, and the C library's status).
+    public var exitCode: Int32 {
+        switch self {
+        case .invalidArgument, .malformedInput: 1
+        case .entryMissing: 2
+        case .authenticationFailed, .keyUnavailable: 3
+        case .notAVault, .unsupportedVersion, .corrupted, .tampered: 4
+        case .entryExists, .notRevealable, .conflict: 5
+        case let .io(_, reason): reason == "no such file" ? 2 : 6
+        }
+    }
+
+    /// One line for the user; never a value.
+    public var message: String {
+        switch self {
+        case .authenticationFailed: "wrong passphrase or identity: no key slot opened"
+        case let .notAVault(path): "\(path) is not a Coffer vault"
+        case let .unsupportedVersion(major, minor):
+            "vault format \(major).\(minor) is not supported by this version of Coffer (for writing, or at all)"
+        case let .corrupted(part): "the vault is corrupted: \(part)"
+        case let .tampered(part): "the vault failed verification (\(part)): it was tampered with or corrupted"
+        case let .entryExists(name, scope): "\(name) already exists (\(scope)); use --overwrite to replace it"
+        case let .entryMissing(name, scope): "no secret \(name) (\(scope))"
+        case let .notRevealable(name): "\(name) is no-reveal: it can be used by run and render, never printed"
+        case let .conflict(reason): reason
+        case let .invalidArgument(reason): reason
+        case let .malformedInput(path, line, reason): line > 0 ? "\(path):\(line): \(reason)" : "\(path): \(reason)"
+        case let .keyUnavailable(reason): reason
+        case let .io(path, reason): path.isEmpty ? reason : "\(path): \(reason)"
+        }
+    }
+}

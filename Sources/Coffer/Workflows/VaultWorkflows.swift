@@ -14,6 +14,16 @@ extension Vault {
         }
     }
 
+    /// The entry a reader selecting `scope` gets for `name`, checked to be revealable (`get`):
+    /// `entryMissing` or `notRevealable` before any key is needed.
+    public func revealableEntry(_ name: String, for scope: Scope) throws -> VaultEntry {
+        guard let entry = resolve(name, for: scope) else {
+            throw CofferError.entryMissing(name: name, scope: scope.description)
+        }
+        if entry.isNoReveal { throw CofferError.notRevealable(name: name) }
+        return entry
+    }
+
     /// The decrypted values of `resolvedEntries(for:only:)`, no-reveal entries included
     /// (for `run` and `render`, which use values without printing them).
     public func secrets(for scope: Scope, only names: [String]? = nil) throws -> [(name: String, value: [UInt8])] {
