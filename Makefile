@@ -3,10 +3,11 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COFFER = .build/debug/coffer
 
-.PHONY: deps build release install test demo man completions fuzz bench bench-check compare
-deps: ## Install libsodium-dev, and age and time for the tests, when missing.
-	@pkg-config --exists libsodium && command -v age >/dev/null && [ -x /usr/bin/time ] || { \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev age time >/dev/null; }
+.PHONY: deps build release lib install test python-test demo man completions fuzz bench bench-check compare
+deps: ## Install libsodium-dev, age, time and python3-venv (the Python tests) when missing.
+	@pkg-config --exists libsodium && command -v age >/dev/null && [ -x /usr/bin/time ] \
+	  && python3 -c 'import ensurepip, venv' 2>/dev/null || { \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev age time python3-venv >/dev/null; }
 
 build: deps
 	$(SWIFT) build
@@ -18,13 +19,37 @@ PREFIX ?= /usr/local
 release: deps
 	$(RELEASE_BUILD)
 
-install: release
+# libcoffer.so (the C ABI, Sources/CofferC/include/coffer.h), optimised, Swift's runtime linked in
+# (swiftc's -static-stdlib; it needs only libc, libstdc++ and libsodium). Its own build folder:
+# the binary's flags differ, and one folder would rebuild everything at each switch.
+LIB_BUILD = $(SWIFT) build -c release --product CofferC -Xswiftc -static-stdlib --scratch-path .build/lib
+LIBCOFFER = .build/lib/release/libCofferC.so
+lib: deps
+	$(LIB_BUILD)
+
+install: release lib
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 .build/release/coffer $(DESTDIR)$(PREFIX)/bin/coffer
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(LIBCOFFER) $(DESTDIR)$(PREFIX)/lib/libcoffer.so
+	install -m 0644 Sources/CofferC/include/coffer.h $(DESTDIR)$(PREFIX)/include/coffer.h
 
 test: deps
 	$(SWIFT) test
+	$(MAKE) --no-print-directory python-test
 	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 && $(MAKE) --no-print-directory bench-check; fi
+
+# The Python package's tests (python/tests) through the real libcoffer.so and coffer binary, in a
+# virtual environment kept under .build/venv. pytest's exit 5 (nothing collected) is a failure.
+VENV = .build/venv
+python-test: deps
+	$(SWIFT) build --product coffer && $(SWIFT) build --product CofferC
+	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check pytest "setuptools>=61" wheel
+	@$(VENV)/bin/pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./python
+	@status=0; COFFER_LIBRARY=$$PWD/.build/debug/libCofferC.so COFFER_CLI=$$PWD/$(COFFER) \
+	  $(VENV)/bin/python -m pytest -q -rs python/tests || status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "python-test: pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 # The benchmark package (Benchmarks/README.md): every benchmark, about 5 minutes from cold.
 bench: deps
