@@ -40,14 +40,15 @@ test: deps
 	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 && $(MAKE) --no-print-directory bench-check; fi
 
 # The Python package's tests (python/tests) through the real libcoffer.so and coffer binary, in a
-# virtual environment kept under .build/venv. pytest's exit 5 (nothing collected) is a failure.
+# virtual environment kept under .build/venv (flytekit, for the Flyte task test, under .build/flyte-venv).
+# pytest's exit 5 (nothing collected) is a failure.
 VENV = .build/venv
 python-test: deps
 	$(SWIFT) build --product coffer && $(SWIFT) build --product CofferC
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	@$(VENV)/bin/pip install -q --disable-pip-version-check pytest "setuptools>=61" wheel
 	@$(VENV)/bin/pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./python
-	@status=0; COFFER_LIBRARY=$$PWD/.build/debug/libCofferC.so COFFER_CLI=$$PWD/$(COFFER) \
+	@status=0; COFFER_LIBRARY=$$PWD/.build/debug/libCofferC.so COFFER_CLI=$$PWD/$(COFFER) COFFER_FLYTE_VENV=$$PWD/.build/flyte-venv \
 	  $(VENV)/bin/python -m pytest -q -rs python/tests || status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "python-test: pytest collected no tests" >&2; exit 1; fi; exit $$status
 

@@ -45,6 +45,12 @@ extension CofferCommand {
         @Flag(inversion: .prefixedNo, help: "Mask secret values in the command's output (default: when output is not a terminal).")
         var mask: Bool?
 
+        @Flag(help: "Flyte's layout: secret group.key as _FSEC_GROUP_KEY (prefix $FLYTE_SECRETS_ENV_PREFIX), not GROUP_KEY.")
+        var flyte = false
+
+        @Flag(help: "--flyte, and each secret also as file group/key in a private folder under $XDG_RUNTIME_DIR, named by FLYTE_SECRETS_DEFAULT_DIR; removed at the end.")
+        var flyteFiles = false
+
         @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
         var command: [String] = []
 
@@ -61,7 +67,9 @@ extension CofferCommand {
         }
 
         func run() throws {
-            var environment = try secretEnvironment()
+            var flyteFiles: FlyteSecretFiles?
+            defer { flyteFiles?.remove() }
+            var environment = try secretEnvironment(flyteFiles: &flyteFiles)
             defer { for index in environment.indices { environment[index].value.wipe() } }
             let masking = mask ?? !(isatty(1) == 1 && isatty(2) == 1)
             let masker = masking ? SecretMasker(values: environment.map(\.value)) : nil
@@ -70,11 +78,16 @@ extension CofferCommand {
         }
 
         /// Reads the variables and lets go of the vault, and so of its keys, before the command starts.
-        private func secretEnvironment() throws -> [(variable: String, value: [UInt8])] {
+        private func secretEnvironment(flyteFiles: inout FlyteSecretFiles?) throws -> [(variable: String, value: [UInt8])] {
             let vault = try location.open()
             try unlock.unlock(vault)
             // Read to its end; closed (unless a standard stream) so that the command cannot seek back and read it.
             if let fd = unlock.passphraseFD, fd > 2 { close(fd) }
+            if flyte || self.flyteFiles {
+                return try FlyteRun.environment(
+                    vault, scope: scopeOptions.scope, only: only, mappings: try mappings(), prefix: prefix,
+                    files: self.flyteFiles, created: &flyteFiles)
+            }
             return try vault.environment(
                 for: scopeOptions.scope, only: only.isEmpty ? nil : only, mappings: try mappings(), prefix: prefix)
         }
