@@ -66,6 +66,7 @@ compare: release
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/session-get.sh
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/merge.sh
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/size-memory.sh
+	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/python-get.sh
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/peers/compare.sh
 
 # libFuzzer over the codec and the whole open path, FUZZ_SECONDS each (CI: a 60-second smoke).
