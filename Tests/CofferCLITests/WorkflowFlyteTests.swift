@@ -100,4 +100,28 @@ import Glibc
         #expect(ended.code == 128 + SIGTERM)
         #expect(access(folder, F_OK) != 0, "the secrets folder outlived a SIGTERM")
     }
+
+    /// A SIGTERM before the command starts (here while the masker is built for 3,000 secrets,
+    /// after the files are written) also removes the files: coffer ends by that signal.
+    @Test func secretFilesAreRemovedWhenCofferIsTerminatedBeforeTheCommandStarts() throws {
+        let fixture = try WorkflowVault()
+        let lines = (0..<3000).map { "g.k\($0)=\(String(repeating: "x", count: 40))\($0)" }
+        let env = try fixture.write("many.env", lines.joined(separator: "\n") + "\n")
+        let imported = try fixture.coffer(["import", env])
+        try #require(imported.code == 0, "\(imported.stderr)")
+        let runtime = fixture.folder + "/runtime"
+        let process = try fixture.start(["run", "--mask", "--flyte-files", "--", "/bin/true"])
+        func written() -> Int {
+            guard let folder = try? FileManager.default.contentsOfDirectory(atPath: runtime).first(where: { $0.hasPrefix("coffer-flyte-") })
+            else { return 0 }
+            return (try? FileManager.default.contentsOfDirectory(atPath: runtime + "/" + folder + "/g").count) ?? 0
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while written() < 3000 && Date() < deadline && kill(process.pid, 0) == 0 { usleep(5_000) }
+        kill(process.pid, SIGTERM)
+        let ended = process.finish()
+        // Ended by the signal, or (on a fast machine) the command had already run: either way no file is left.
+        #expect(ended.code == 128 + SIGTERM || ended.code == 0, "\(ended.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runtime).filter { $0.hasPrefix("coffer-flyte-") }.isEmpty)
+    }
 }

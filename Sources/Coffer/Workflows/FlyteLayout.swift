@@ -106,6 +106,9 @@ public final class FlyteSecretFiles {
         }
     }
 
+    /// Every path written, in the order to remove them: files, group folders, the folder.
+    public var paths: [String] { files + groups + [folder] }
+
     /// Overwrites each file with zeros, then removes the files and folders. Safe to call twice.
     public func remove() {
         for path in files {
