@@ -41,6 +41,7 @@ class Vault:
     """
 
     def __init__(self, path=None, *, local=False):
+        self._handle = None
         handle = ctypes.c_void_p()
         status = _lib.coffer_open(_encode(path, "path"), _native.OPEN_LOCAL if local else 0, ctypes.byref(handle))
         self._handle = handle
@@ -87,7 +88,8 @@ class Vault:
             self.close()
 
     def __del__(self):
-        self.close()
+        if getattr(self, "_handle", None):
+            self.close()
 
     def __repr__(self):
         return f"coffer.Vault({self.path!r})" if self._handle else "coffer.Vault(closed)"
