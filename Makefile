@@ -33,6 +33,7 @@ install: release lib
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(LIBCOFFER) $(DESTDIR)$(PREFIX)/lib/libcoffer.so
 	install -m 0644 Sources/CofferC/include/coffer.h $(DESTDIR)$(PREFIX)/include/coffer.h
+	@[ -n "$(DESTDIR)" ] || ldconfig 2>/dev/null || true   # so that dlopen("libcoffer.so") finds it
 
 test: deps
 	$(SWIFT) test
