@@ -104,6 +104,20 @@ def test_unlock_with_identity_file_and_text(vault_path, cli, home):
         assert vault.get("pg.password") == b"s3cr3t-pg"
 
 
+def test_unlock_with_a_passphrase_protected_identity_file(vault_path, cli, home):
+    identity = home / "protected.key"
+    recipient = cli.run("keygen", "-o", str(identity), "--passphrase", "--new-passphrase-file", cli.passphrase_file,
+                        "--kdf-ops", "1", "--kdf-memory", "8").stdout.decode().strip()
+    cli.run("slots", "add-recipient", recipient, "--vault", vault_path, "--passphrase-file", cli.passphrase_file)
+    with coffer.Vault(vault_path) as vault:
+        with pytest.raises(coffer.AuthenticationError):
+            vault.unlock(identity_file=str(identity))
+        with pytest.raises(coffer.AuthenticationError):
+            vault.unlock(identity_file=str(identity), identity_passphrase="not it")
+        vault.unlock(identity_file=str(identity), identity_passphrase=PASSPHRASE)
+        assert vault.get("pg.password") == b"s3cr3t-pg"
+
+
 def test_unlock_with_a_cli_session(vault_path, cli, monkeypatch):
     token = cli.run("unlock", "--raw", "--vault", vault_path, "--passphrase-file", cli.passphrase_file).stdout.decode().strip()
     with coffer.Vault(vault_path) as vault:
