@@ -29,7 +29,7 @@ final class VaultHandle {
     }
 
     func openVault() throws -> Vault {
-        guard let vault else { throw CallError(1, "no vault is open on this handle") }
+        guard let vault else { throw CofferError.invalidArgument("no vault is open on this handle") }
         return vault
     }
 
@@ -39,15 +39,10 @@ final class VaultHandle {
     }
 }
 
-/// A failure of the call itself (a missing argument, no open vault): its status and message.
-struct CallError: Error {
-    let status: Int32
+/// A vault this machine's trust state refuses (forged, substituted, or for a write a rollback or
+/// fork): exit code 4, with the trust store's own message.
+struct TrustRefusal: Error {
     let message: String
-
-    init(_ status: Int32, _ message: String) {
-        self.status = status
-        self.message = message
-    }
 }
 
 private func handle(_ pointer: OpaquePointer?) -> VaultHandle? {
@@ -71,7 +66,7 @@ private func perform(_ pointer: OpaquePointer?, _ body: (VaultHandle) throws -> 
 /// The status and message of any error the library throws; never a value.
 private func describe(_ error: Error) -> (Int32, String) {
     switch error {
-    case let error as CallError: return (error.status, error.message)
+    case let refusal as TrustRefusal: return (4, refusal.message)
     case let error as CofferError: return (error.exitCode, error.message)
     case let error as IdentityError:
         switch error {
@@ -85,8 +80,8 @@ private func describe(_ error: Error) -> (Int32, String) {
 }
 
 private func text(_ pointer: UnsafePointer<CChar>?, _ what: String) throws -> String {
-    guard let pointer else { throw CallError(1, "\(what) is missing") }
-    guard let text = String(validatingCString: pointer) else { throw CallError(1, "\(what) is not UTF-8") }
+    guard let pointer else { throw CofferError.invalidArgument("\(what) is missing") }
+    guard let text = String(validatingCString: pointer) else { throw CofferError.invalidArgument("\(what) is not UTF-8") }
     return text
 }
 
@@ -95,7 +90,7 @@ private func scope(_ project: UnsafePointer<CChar>?, _ domain: UnsafePointer<CCh
 }
 
 private func bytes(_ pointer: UnsafePointer<UInt8>?, _ length: Int, _ what: String) throws -> UnsafeRawBufferPointer {
-    guard length >= 0, pointer != nil || length == 0 else { throw CallError(1, "\(what) is missing") }
+    guard length >= 0, pointer != nil || length == 0 else { throw CofferError.invalidArgument("\(what) is missing") }
     return UnsafeRawBufferPointer(start: pointer, count: length)
 }
 
@@ -112,8 +107,8 @@ private let bufferHeader = 16
 
 private func handOver(_ bytes: UnsafeRawBufferPointer, to out: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?,
                       length: UnsafeMutablePointer<Int>?) throws {
-    guard let out else { throw CallError(1, "the output pointer is missing") }
-    guard let block = malloc(bufferHeader + bytes.count + 1) else { throw CallError(6, "out of memory") }
+    guard let out else { throw CofferError.invalidArgument("the output pointer is missing") }
+    guard let block = malloc(bufferHeader + bytes.count + 1) else { throw CofferError.io(path: "", reason: "out of memory") }
     block.storeBytes(of: bytes.count, as: Int.self)
     let start = block + bufferHeader
     if let base = bytes.baseAddress { start.copyMemory(from: base, byteCount: bytes.count) }
@@ -142,7 +137,7 @@ public func coffer_open(_ path: UnsafePointer<CChar>?, _ flags: UInt32, _ out: U
         handle.setPath(chosen)
         let vault = try Vault.open(at: chosen)
         let findings = try handle.trustStore.check(vault, at: chosen, branch: GitBranch.current(forFileAt: chosen))
-        if let blocking = findings.first(where: \.blocksReads) { throw CallError(4, blocking.message) }
+        if let blocking = findings.first(where: \.blocksReads) { throw TrustRefusal(message: blocking.message) }
         handle.vault = vault
         // Rollbacks and forks allow reading, as in the CLI: said in the message, refused at save.
         handle.setMessage(findings.map(\.message).joined(separator: "; "))
@@ -206,7 +201,7 @@ public func coffer_unlock_identity(_ pointer: OpaquePointer?, _ identity: Unsafe
 public func coffer_unlock_session(_ pointer: OpaquePointer?, _ token: UnsafePointer<CChar>?) -> Int32 {
     perform(pointer) { handle in
         let token = try token.map { try text($0, "token") } ?? handle.environment[SessionStore.environmentVariable] ?? ""
-        guard !token.isEmpty else { throw CallError(3, "no session token given and $COFFER_SESSION is not set") }
+        guard !token.isEmpty else { throw CofferError.keyUnavailable("no session token given and $COFFER_SESSION is not set") }
         try sessions(handle).resume(handle.openVault(), token: token, now: Timestamp.now())
     }
 }
@@ -227,7 +222,7 @@ public func coffer_unlock_default(_ pointer: OpaquePointer?) -> Int32 {
         } else if let path = environment["COFFER_PASSPHRASE_FILE"], !path.isEmpty {
             try vault.unlock(passphrase: readSecretFile(path, limit: 4096).droppingFinalNewline())
         } else {
-            throw CallError(3, "no key: no valid session ($COFFER_SESSION), $COFFER_IDENTITY_FILE, $COFFER_IDENTITY or $COFFER_PASSPHRASE_FILE")
+            throw CofferError.keyUnavailable("no key: no valid session ($COFFER_SESSION), $COFFER_IDENTITY_FILE, $COFFER_IDENTITY or $COFFER_PASSPHRASE_FILE")
         }
     }
 }
@@ -312,7 +307,7 @@ public func coffer_save(_ pointer: OpaquePointer?) -> Int32 {
         }
         let store = handle.trustStore
         if let finding = try store.findings(for: vault, at: path, branch: branch).first {
-            throw CallError(4, finding.message + "; writing refused")
+            throw TrustRefusal(message: finding.message + "; writing refused")
         }
         try vault.save()
         try store.remember(vault, at: path, branch: branch)

@@ -177,6 +177,23 @@ def test_tampered_vault_is_refused(vault_path):
     assert raised.value.status == 4
 
 
+def test_rolled_back_vault_warns_on_open_and_refuses_a_save(vault_path, cli):
+    """The attack: an older copy of the vault restored over the file (a rollback)."""
+    older = open(vault_path, "rb").read()
+    cli.set(vault_path, "newer", "n")
+    open(vault_path, "wb").write(older)
+    with coffer.Vault(vault_path) as vault:
+        assert "rollback" in vault.warnings
+        vault.unlock(PASSPHRASE)
+        assert vault.get("pg.password") == b"s3cr3t-pg"
+        vault.set("after.rollback", "x")
+        with pytest.raises(coffer.TamperedError) as raised:
+            vault.save()
+        assert "rollback" in str(raised.value) and raised.value.status == 4
+        vault.close()
+    assert open(vault_path, "rb").read() == older
+
+
 def test_io_error_for_an_unreadable_folder(vault_path, home):
     if os.geteuid() == 0:
         locked = home / "locked"
