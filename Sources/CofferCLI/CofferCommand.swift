@@ -22,7 +22,8 @@ struct CofferCommand: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            Init.self, SetSecret.self, Get.self, List.self, Delete.self, Import.self, Generate.self,
+            Init.self, Edit.self, SetSecret.self, Get.self, List.self, Delete.self, Move.self, Copy.self, Describe.self,
+            Import.self, Generate.self,
             Inspect.self, Verify.self, Passwd.self, Slots.self, Keygen.self, Rotate.self, Run.self, Render.self, Export.self,
             Unlock.self, Lock.self, Status.self, Git.self, Trust.self,
         ]

@@ -17,13 +17,18 @@ extension VaultOptions {
 
     /// A locked read-modify-write; refuses rollbacks and forks unless --allow-rollback.
     func modify<R>(unlock: UnlockOptions, _ body: (Vault) throws -> R) throws -> R {
+        try modify(unlocking: { try unlock.unlock($0) }, body)
+    }
+
+    /// `modify` with the vault unlocked by `unlocking` (a grant already in hand, for example).
+    func modify<R>(unlocking: (Vault) throws -> Void, _ body: (Vault) throws -> R) throws -> R {
         let path = try resolvedPath()
         let branch = GitBranch.current(forFileAt: path)
         // A forged or substituted vault is refused before any passphrase is asked for; rollbacks
         // and forks are checked under the lock only: before it, another writer may be ahead.
         return try Vault.modify(at: path, unlock: { vault in
             _ = try Self.refusingBlocked(Self.trustStore.findings(for: vault, at: path, branch: branch))
-            try unlock.unlock(vault)
+            try unlocking(vault)
         }) { vault in
             try checkForWriting(vault, at: path, branch: branch)
             let result = try body(vault)

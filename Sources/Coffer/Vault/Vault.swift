@@ -361,6 +361,17 @@ public final class Vault {
         hasUnsavedChanges = true
     }
 
+    /// Changes the plaintext metadata of `name` in `scope` (description, flags, times), not its
+    /// value. `change` must leave the name and scope alone: they fix the entry's place and seal.
+    func changeMetadata(of name: String, in scope: Scope, _ change: (inout Entry) -> Void) throws {
+        _ = try requireWriter()
+        let (found, position) = position(of: name, in: scope)
+        guard found else { throw CofferError.entryMissing(name: name, scope: scope.description) }
+        decodeEntries()
+        change(&decoded!.entries[position])
+        hasUnsavedChanges = true
+    }
+
     /// Replaces the slots (and, when `resealed`, every entry and the key chain) after a key
     /// change; with `resealed`, every entry is opened again from the written file at save.
     func replaceSlots(_ content: VaultFile, grant: KeyGrant, resealed: Bool) throws {

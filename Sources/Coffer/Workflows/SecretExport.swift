@@ -96,7 +96,7 @@ public enum SecretExport {
     }
 
     /// Escapes for a double-quoted python-dotenv value (`$` left as is; see `ExportFormat.dotenv`).
-    private static func dotenvEscaped(_ text: String) -> String {
+    static func dotenvEscaped(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -130,7 +130,7 @@ public enum SecretExport {
     }
 
     /// A YAML double-quoted scalar; everything outside YAML's printable set, and every line break, escaped.
-    private static func yamlQuoted(_ text: String) -> String {
+    static func yamlQuoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
