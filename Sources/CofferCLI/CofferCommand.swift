@@ -32,6 +32,9 @@ struct CofferCommand: ParsableCommand {
     /// Runs the command line, printing one line on stderr and exiting with a documented code on failure.
     static func main() {
         Terminal.hardenProcess()
+        if let unknown = Suggestion.unknownSubcommand(in: Array(CommandLine.arguments.dropFirst())) {
+            Glibc.exit(report(unknown))
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -26,12 +26,17 @@ extension CofferCommand {
         @Flag(name: .long, help: "Replace secrets that already exist.")
         var overwrite = false
 
+        @Flag(name: .long, help: "Say what was imported as JSON on stdout (schema: Specs/cli-json.md).")
+        var json = false
+
         func run() throws {
-            try Self.importFile(path, format: format, into: location, scope: scopeOptions.scope, unlock: unlock, overwrite: overwrite)
+            try Self.importFile(
+                path, format: format, into: location, scope: scopeOptions.scope, unlock: unlock, overwrite: overwrite, json: json)
         }
 
         static func importFile(
-            _ path: String, format: ImportFormat?, into location: VaultOptions, scope: Scope, unlock: UnlockOptions, overwrite: Bool
+            _ path: String, format: ImportFormat?, into location: VaultOptions, scope: Scope, unlock: UnlockOptions, overwrite: Bool,
+            json: Bool = false
         ) throws {
             guard let format = format ?? ImportFormat(inferringFrom: path) else {
                 throw Failure(.usage, "cannot tell the format of \(path) from its name; use --format yaml|json|dotenv")
@@ -44,7 +49,7 @@ extension CofferCommand {
                     throw CofferError.malformedInput(path: path, line: secret.line, reason: reason)
                 }
             }
-            let replaced = try location.modify(unlock: unlock) { vault in
+            let existing = try location.modify(unlock: unlock) { vault in
                 let existing = secrets.filter { vault.entry($0.name, in: scope) != nil }
                 if let clash = existing.first, !overwrite {
                     throw Failure(
@@ -53,9 +58,18 @@ extension CofferCommand {
                 for secret in secrets {
                     try vault.set(secret.name, value: secret.value, in: scope, overwrite: true)
                 }
-                return existing.count
+                return Set(existing.map(\.name))
             }
-            Terminal.writeAll(2, Array("coffer: imported \(secrets.count): \(secrets.count - replaced) added, \(replaced) replaced\n".utf8))
+            if json {
+                let names = { (replaced: Bool) in JSONOutput.array(secrets.filter { existing.contains($0.name) == replaced }.map { JSONOutput.string($0.name) }) }
+                Terminal.output(JSONOutput.object([
+                    ("imported", "\(secrets.count)"), ("project", JSONOutput.string(scope.project)), ("domain", JSONOutput.string(scope.domain)),
+                    ("added", names(false)), ("replaced", names(true)),
+                ]) + "\n")
+            } else {
+                Terminal.writeAll(
+                    2, Array("coffer: imported \(secrets.count): \(secrets.count - existing.count) added, \(existing.count) replaced\n".utf8))
+            }
         }
     }
 }

@@ -11,9 +11,33 @@ extension CofferCommand {
 
         @OptionGroup var location: VaultOptions
 
+        @Flag(name: .long, help: "JSON output (schema: Specs/cli-json.md).")
+        var json = false
+
         func run() throws {
             let vault = try location.open()
             let path = vault.path
+            let branch = GitBranch.current(forFileAt: path)
+            let record = try VaultOptions.trustStore.record(for: vault, branch: branch)
+            let pinned = try VaultOptions.trustStore.pinnedKey(for: vault)
+            if json {
+                Terminal.output(JSONOutput.object([
+                    ("vault", JSONOutput.string(path)),
+                    ("format", JSONOutput.string("\(VaultFile.major).\(vault.minorVersion)")),
+                    ("vaultId", JSONOutput.string(TextView.hex(vault.vaultID))),
+                    ("generation", "\(vault.generation)"),
+                    ("verificationKey", JSONOutput.string(TextView.hex(vault.verificationKey))),
+                    ("keyFingerprint", JSONOutput.string(TrustStore.fingerprint(vault.verificationKey))),
+                    ("keyChainRotations", "\(vault.keyChain.links.count)"),
+                    ("entries", "\(vault.entryCount)"),
+                    ("fileSize", "\(FileStats.size(of: path))"),
+                    ("slots", JSONOutput.array(vault.slots.map(JSONOutput.slot))),
+                    ("branch", JSONOutput.string(branch)),
+                    ("rememberedGeneration", record.map { (record: TrustStore.Record) -> String in String(record.generation) } ?? "null"),
+                    ("pinnedKey", JSONOutput.optional(pinned.map(TrustStore.fingerprint))),
+                ]) + "\n")
+                return
+            }
             var rows: [[String]] = [
                 ["vault", path],
                 ["format", "\(VaultFile.major).\(vault.minorVersion)"],
@@ -26,11 +50,10 @@ extension CofferCommand {
                 ["slots", String(vault.slots.count)],
             ]
             rows += vault.slots.map { ["  " + $0.idText, Self.describe($0)] }
-            let branch = GitBranch.current(forFileAt: path)
-            if let record = try VaultOptions.trustStore.record(for: vault, branch: branch) {
+            if let record {
                 rows.append(["remembered", "generation \(record.generation)\(branch.isEmpty ? "" : " on \(branch)")"])
             }
-            if let pinned = try VaultOptions.trustStore.pinnedKey(for: vault) {
+            if let pinned {
                 rows.append(["pinned key", TrustStore.fingerprint(pinned)])
             }
             rows.append(["this file", "generation \(vault.generation), key \(TrustStore.fingerprint(vault.verificationKey))"])

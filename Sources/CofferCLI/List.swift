@@ -1,5 +1,8 @@
 import ArgumentParser
 import Coffer
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension CofferCommand {
     struct List: ParsableCommand {
@@ -11,6 +14,9 @@ extension CofferCommand {
                 view: one line per name, the most specific entry, and the scope it comes from.
                 """,
             aliases: ["ls"])
+
+        @Argument(help: "Only names matching one of these shell patterns (quote them: 'pg.*').")
+        var patterns: [String] = []
 
         @OptionGroup var location: VaultOptions
         @OptionGroup var scopeOptions: ScopeOptions
@@ -24,7 +30,9 @@ extension CofferCommand {
 
         func run() throws {
             let vault = try location.open()
-            let shown = scopeOptions.isSet ? vault.resolvedEntries(for: scopeOptions.scope) : vault.entries
+            let shown = (scopeOptions.isSet ? vault.resolvedEntries(for: scopeOptions.scope) : vault.entries).filter { entry in
+                patterns.isEmpty || patterns.contains { fnmatch($0, entry.name, 0) == 0 }
+            }
             var secrets: [[UInt8]?] = Array(repeating: nil, count: shown.count)
             var hidden: [String] = []
             if values {

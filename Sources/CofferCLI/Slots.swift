@@ -48,24 +48,7 @@ extension CofferCommand.Slots {
         func run() throws {
             let vault = try location.open()
             if json {
-                let objects = vault.slots.map { slot -> String in
-                    var fields = [
-                        "\"id\":\(Formatting.json(slot.idText))",
-                        "\"label\":\(Formatting.json(slot.label))",
-                        "\"project\":\(Formatting.json(slot.scope.project))",
-                        "\"domain\":\(Formatting.json(slot.scope.domain))",
-                        "\"created\":\(Formatting.json(Formatting.timestamp(slot.created)))",
-                    ]
-                    switch slot.kind {
-                    case let .passphrase(_, ops, mem):
-                        fields += ["\"type\":\"passphrase\"", "\"opsLimit\":\(ops)", "\"memLimit\":\(mem)"]
-                    case .recipient:
-                        let text = (try? Recipient(publicKey: slot.publicKey))?.text ?? ""
-                        fields += ["\"type\":\"recipient\"", "\"recipient\":\(Formatting.json(text))"]
-                    }
-                    return "{" + fields.joined(separator: ",") + "}"
-                }
-                Terminal.output("[" + objects.joined(separator: ",\n") + "]\n")
+                Terminal.output("[" + vault.slots.map(JSONOutput.slot).joined(separator: ",\n") + "]\n")
             } else {
                 Terminal.output(vault.slots.map { $0.idText + "  " + CofferCommand.Inspect.describe($0) + "\n" }.joined())
             }

@@ -74,13 +74,31 @@ extension CofferCommand {
 
         @OptionGroup var location: VaultOptions
 
+        @Flag(name: .long, help: "JSON output (schema: Specs/cli-json.md).")
+        var json = false
+
         func run() throws {
             let vault = try location.open()
             let path = vault.path
             var rows = [["vault", path], ["vault id", TextView.hex(vault.vaultID)], ["entries", String(vault.entryCount)]]
             let now = Timestamp.now()
             let token = ProcessInfoLite.environment[SessionStore.environmentVariable]
-            if let token, let state = Sessions.store.session(for: vault, token: token, now: now) {
+            let session = token.flatMap { Sessions.store.session(for: vault, token: $0, now: now) }
+            if json {
+                let remaining = session.map { [
+                    ("secondsLeft", "\($0.expires - now)"), ("idleSeconds", "\($0.idleSeconds)"), ("secondsToDeadline", "\($0.deadline - now)"),
+                ] } ?? [("secondsLeft", "null"), ("idleSeconds", "null"), ("secondsToDeadline", "null")]
+                Terminal.output(JSONOutput.object([
+                    ("vault", JSONOutput.string(path)),
+                    ("vaultId", JSONOutput.string(TextView.hex(vault.vaultID))),
+                    ("entries", "\(vault.entryCount)"),
+                    ("sessionOpen", "\(session != nil)"),
+                ] + remaining + [
+                    ("otherSessions", "\(Sessions.store.openCount(of: vault.vaultID, now: now) - (session == nil ? 0 : 1))"),
+                ]) + "\n")
+                return
+            }
+            if let state = session {
                 rows.append(["session", "open: \(SessionDuration(seconds: state.expires - now)) left, ends after \(SessionDuration(seconds: state.idleSeconds)) idle (next: \(SessionDuration(seconds: state.deadline - now)))"])
             } else {
                 let others = Sessions.store.openCount(of: vault.vaultID, now: now)

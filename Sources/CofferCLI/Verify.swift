@@ -17,13 +17,32 @@ extension CofferCommand {
         @Flag(name: [.customLong("unlock"), .customLong("unlock-vault")], help: "Ask for the passphrase on the terminal and open every entry.")
         var unlockVault = false
 
+        @Flag(name: .long, help: "JSON output (schema: Specs/cli-json.md).")
+        var json = false
+
+        private func report(_ vault: Vault, opened: Int?) {
+            let count = vault.entryCount
+            if json {
+                Terminal.output(JSONOutput.object([
+                    ("signature", JSONOutput.string("ok")),
+                    ("generation", "\(vault.generation)"),
+                    ("entries", "\(count)"),
+                    ("valuesChecked", "\(opened != nil)"),
+                    ("valuesOpened", opened.map { "\($0)" } ?? "null"),
+                ]) + "\n")
+            } else if let opened {
+                Terminal.output("signature ok (generation \(vault.generation)); \(opened) of \(count) values open and verify\n")
+            } else {
+                Terminal.output("signature ok (generation \(vault.generation), \(count) entries); values not checked: no key given\n")
+            }
+        }
+
         func run() throws {
             let vault = try location.open()
-            let count = vault.entryCount
             if unlockVault || unlock.hasKeySource {
                 try unlock.unlock(vault)
             } else if !Sessions.resume(vault) {
-                Terminal.output("signature ok (generation \(vault.generation), \(count) entries); values not checked: no key given\n")
+                report(vault, opened: nil)
                 return
             }
             var opened = 0
@@ -31,7 +50,7 @@ extension CofferCommand {
                 _ = try vault.value(for: entry.name, in: entry.scope)
                 opened += 1
             }
-            Terminal.output("signature ok (generation \(vault.generation)); \(opened) of \(count) values open and verify\n")
+            report(vault, opened: opened)
         }
     }
 }
