@@ -23,6 +23,7 @@ struct CofferCommand: ParsableCommand {
         version: version,
         subcommands: [
             Init.self, Edit.self, SetSecret.self, Get.self, List.self, Delete.self, Move.self, Copy.self, Describe.self,
+            History.self,
             Import.self, Generate.self,
             Inspect.self, Verify.self, Passwd.self, Slots.self, Keygen.self, Rotate.self, Run.self, Render.self, Export.self,
             Unlock.self, Lock.self, Status.self, Git.self, Trust.self,

@@ -9,8 +9,9 @@ enum Subprocess {
         let output: [UInt8]
     }
 
-    /// Runs `arguments` (searched in PATH) with stdin from /dev/null and stderr inherited.
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `arguments` (searched in PATH) with stdin from /dev/null and stderr inherited
+    /// (or, when `quiet`, discarded).
+    static func run(_ arguments: [String], quiet: Bool = false) throws -> Result {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw Failure(.io, "pipe: \(String(cString: strerror(errno)))") }
         for fd in pipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -19,6 +20,7 @@ enum Subprocess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+        if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
         var argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// What a finished child process left.
-private struct Ran {
+struct Ran {
     var status: Int32
     var stdout: [UInt8]
     var stderr: String
@@ -24,7 +24,7 @@ private struct Ran {
 /// built `coffer` (first in PATH, so the drivers `coffer git merge`/`textconv` resolve to it).
 /// Children get a clean environment with private HOME and XDG folders, no terminal (setsid),
 /// and, unless `key: false`, `COFFER_PASSPHRASE_FILE`.
-private final class GitWorld {
+final class GitWorld {
     /// The build's products folder: the one holding both the test bundle and `coffer`.
     static let products: String = {
         let starts = [URL(fileURLWithPath: CommandLine.arguments[0])] + Bundle.allBundles.map(\.bundleURL)
