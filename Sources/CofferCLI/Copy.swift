@@ -8,10 +8,10 @@ extension CofferCommand {
             abstract: "Copy a secret to a new name or scope, with its times, description and flags.",
             aliases: ["copy"])
 
-        @Argument(help: "The secret to copy.")
+        @Argument(help: "The secret to copy.", completion: Completions.names)
         var source: String
 
-        @Argument(help: "The copy's name.")
+        @Argument(help: "The copy's name.", completion: Completions.names)
         var destination: String
 
         @OptionGroup var location: VaultOptions

@@ -8,7 +8,7 @@ extension CofferCommand {
             abstract: "Delete one or more secrets; if any name is unknown, nothing is deleted.",
             aliases: ["rm"])
 
-        @Argument(help: "The names to delete.")
+        @Argument(help: "The names to delete.", completion: Completions.names)
         var names: [String]
 
         @OptionGroup var location: VaultOptions

@@ -12,7 +12,7 @@ extension CofferCommand {
                 terminal and needs --force without one.
                 """)
 
-        @Argument(help: "The secret's name.")
+        @Argument(help: "The secret's name.", completion: Completions.names)
         var name: String
 
         @Argument(help: "The new description (leave out to change only the flag).")

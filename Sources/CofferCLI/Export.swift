@@ -25,7 +25,7 @@ extension CofferCommand {
         @OptionGroup var scopeOptions: ScopeOptions
         @OptionGroup var unlock: UnlockOptions
 
-        @Option(name: .long, parsing: .upToNextOption, help: "Export only these secrets.")
+        @Option(name: .long, parsing: .upToNextOption, help: "Export only these secrets.", completion: Completions.names)
         var only: [String] = []
 
         @Option(name: .long, help: "The Secret's metadata.name (k8s; default coffer-secrets).")
@@ -34,7 +34,7 @@ extension CofferCommand {
         @Option(name: .long, help: "The Secret's metadata.namespace (k8s).")
         var k8sNamespace: String?
 
-        @Option(name: [.customShort("o"), .long], help: "Write to this file (mode 0600) instead of stdout.")
+        @Option(name: [.customShort("o"), .long], help: "Write to this file (mode 0600) instead of stdout.", completion: .file())
         var output: String?
 
         @Flag(name: .long, help: "Write values to stdout even when it is a terminal.")

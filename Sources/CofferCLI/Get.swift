@@ -8,7 +8,7 @@ extension CofferCommand {
             abstract: "Print a secret's value exactly as stored (a newline is added only on a terminal).",
             discussion: "With --project/--domain the most specific entry wins: project+domain, project, domain, global.")
 
-        @Argument(help: "The secret's name.")
+        @Argument(help: "The secret's name.", completion: Completions.names)
         var name: String
 
         @OptionGroup var location: VaultOptions

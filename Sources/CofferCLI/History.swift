@@ -17,7 +17,7 @@ extension CofferCommand {
                 on a terminal it asks first. Newest first.
                 """)
 
-        @Argument(help: "One secret's name.")
+        @Argument(help: "One secret's name.", completion: Completions.names)
         var name: String?
 
         @OptionGroup var location: VaultOptions

@@ -13,7 +13,7 @@ extension CofferCommand {
                 that exists without --overwrite, changes nothing and names the line.
                 """)
 
-        @Argument(help: "The file to import.")
+        @Argument(help: "The file to import.", completion: .file(extensions: ["yml", "yaml", "json", "env"]))
         var path: String
 
         @OptionGroup var location: VaultOptions

@@ -13,7 +13,7 @@ extension CofferCommand {
         @OptionGroup var location: VaultOptions
         @OptionGroup var kdf: KDFOptions
 
-        @Option(name: .long, help: "Read the new vault's passphrase from this file (also $COFFER_PASSPHRASE_FILE).")
+        @Option(name: .long, help: "Read the new vault's passphrase from this file (also $COFFER_PASSPHRASE_FILE).", completion: .file())
         var passphraseFile: String?
 
         @Option(name: .long, help: "Make the first key slot an age recipient (age1...) instead of a passphrase.")

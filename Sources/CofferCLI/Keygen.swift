@@ -17,7 +17,7 @@ extension CofferCommand {
                 (Specs/identity-files.md). Default file: $XDG_DATA_HOME/coffer/identity.txt.
                 """)
 
-        @Option(name: .shortAndLong, help: "Where to write the identity (refuses to overwrite).")
+        @Option(name: .shortAndLong, help: "Where to write the identity (refuses to overwrite).", completion: .file())
         var output: String?
 
         @Flag(name: .long, help: "Protect the identity file with a passphrase.")
@@ -26,7 +26,7 @@ extension CofferCommand {
         @Option(name: .long, help: "Read the protecting passphrase from this file (with --passphrase).")
         var newPassphraseFile: String?
 
-        @Option(name: .long, help: "Print the public key of an existing identity file instead.")
+        @Option(name: .long, help: "Print the public key of an existing identity file instead.", completion: .file())
         var publicOf: String?
 
         @OptionGroup var kdf: KDFOptions

@@ -15,7 +15,7 @@ extension CofferCommand {
                 """,
             aliases: ["ls"])
 
-        @Argument(help: "Only names matching one of these shell patterns (quote them: 'pg.*').")
+        @Argument(help: "Only names matching one of these shell patterns (quote them: 'pg.*').", completion: Completions.names)
         var patterns: [String] = []
 
         @OptionGroup var location: VaultOptions

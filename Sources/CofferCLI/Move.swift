@@ -8,7 +8,7 @@ extension CofferCommand {
             abstract: "Rename a secret (or move it to another scope), keeping its times, description and flags.",
             aliases: ["rename"])
 
-        @Argument(help: "The secret's current name.")
+        @Argument(help: "The secret's current name.", completion: Completions.names)
         var old: String
 
         @Argument(help: "Its new name.")

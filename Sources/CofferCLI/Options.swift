@@ -9,7 +9,9 @@ import Glibc
 
 /// Which vault a command works on.
 struct VaultOptions: ParsableArguments {
-    @Option(name: .long, help: "The vault file (default: $COFFER_VAULT, else the nearest secrets.coffer, else the local vault).")
+    @Option(
+        name: .long, help: "The vault file (default: $COFFER_VAULT, else the nearest secrets.coffer, else the local vault).",
+        completion: Completions.vaultFiles)
     var vault: String?
 
     @Flag(name: .long, help: "Use your local vault under $XDG_DATA_HOME/coffer/ (TD's --local).")
@@ -52,13 +54,13 @@ struct VaultOptions: ParsableArguments {
 
 /// Where keys come from: a session, an identity file, a passphrase file or descriptor, or the terminal.
 struct UnlockOptions: ParsableArguments {
-    @Option(name: .long, help: "Read the passphrase from this file (also $COFFER_PASSPHRASE_FILE).")
+    @Option(name: .long, help: "Read the passphrase from this file (also $COFFER_PASSPHRASE_FILE).", completion: .file())
     var passphraseFile: String?
 
     @Option(name: .long, help: "Read the passphrase from this open file descriptor.")
     var passphraseFD: Int32?
 
-    @Option(name: [.customShort("i"), .long], help: "Unlock with this age identity file (also $COFFER_IDENTITY_FILE).")
+    @Option(name: [.customShort("i"), .long], help: "Unlock with this age identity file (also $COFFER_IDENTITY_FILE).", completion: .file())
     var identity: String?
 
     /// Whether a non-interactive key source was given.
@@ -182,10 +184,10 @@ extension Failure {
 
 /// The scope a command selects (Flyte's project and domain).
 struct ScopeOptions: ParsableArguments {
-    @Option(name: .long, help: "Project scope.")
+    @Option(name: .long, help: "Project scope.", completion: Completions.projects)
     var project: String?
 
-    @Option(name: .long, help: "Domain scope (e.g. development, staging, production).")
+    @Option(name: .long, help: "Domain scope (e.g. development, staging, production).", completion: Completions.domains)
     var domain: String?
 
     var scope: Scope { Scope(project: project ?? "", domain: domain ?? "") }

@@ -13,10 +13,10 @@ extension CofferCommand {
         @OptionGroup var unlock: UnlockOptions
         @OptionGroup var kdf: KDFOptions
 
-        @Option(name: .long, help: "The passphrase slot to change (its id from `coffer slots list`).")
+        @Option(name: .long, help: "The passphrase slot to change (its id from `coffer slots list`).", completion: Completions.slotIDs)
         var slot: String?
 
-        @Option(name: .long, help: "Read the new passphrase from this file.")
+        @Option(name: .long, help: "Read the new passphrase from this file.", completion: .file())
         var newPassphraseFile: String?
 
         func run() throws {

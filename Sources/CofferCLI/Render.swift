@@ -14,10 +14,10 @@ extension CofferCommand {
                 An unknown name fails with the template's line, before any key is asked for, and writes nothing.
                 """)
 
-        @Argument(help: "The template file.")
+        @Argument(help: "The template file.", completion: .file())
         var template: String
 
-        @Option(name: [.customShort("o"), .long], help: "Write to this file (mode 0600) instead of stdout.")
+        @Option(name: [.customShort("o"), .long], help: "Write to this file (mode 0600) instead of stdout.", completion: .file())
         var output: String?
 
         @OptionGroup var location: VaultOptions

@@ -13,7 +13,7 @@ extension CofferCommand {
                 imports a whole file (see `coffer import`).
                 """)
 
-        @Argument(help: "The secret's name (A-Z a-z 0-9 . _ -), or @FILE to import a file.")
+        @Argument(help: "The secret's name (A-Z a-z 0-9 . _ -), or @FILE to import a file.", completion: Completions.names)
         var name: String
 
         @OptionGroup var location: VaultOptions
@@ -26,7 +26,7 @@ extension CofferCommand {
         @Option(name: .long, help: "A description stored in plaintext beside the name.")
         var description: String?
 
-        @Option(name: .long, help: "Read the value from this file, bytes exactly.")
+        @Option(name: .long, help: "Read the value from this file, bytes exactly.", completion: .file())
         var fromFile: String?
 
         @Option(name: .long, help: "The value itself (it lands in shell history and process lists: avoid).")

@@ -62,7 +62,7 @@ extension CofferCommand.Slots {
         @OptionGroup var unlock: UnlockOptions
         @OptionGroup var kdf: KDFOptions
 
-        @Option(name: .long, help: "Read the new passphrase from this file.")
+        @Option(name: .long, help: "Read the new passphrase from this file.", completion: .file())
         var newPassphraseFile: String?
 
         @Option(name: .long, help: "A label for the slot.")
@@ -86,7 +86,7 @@ extension CofferCommand.Slots {
         @Argument(help: "age1... public keys.")
         var publicKeys: [String] = []
 
-        @Option(name: [.customShort("R"), .customLong("recipients-file")], help: "A file of age1... keys, one a line, # comments.")
+        @Option(name: [.customShort("R"), .customLong("recipients-file")], help: "A file of age1... keys, one a line, # comments.", completion: .file())
         var recipientsFile: String?
 
         @OptionGroup var location: VaultOptions
@@ -127,7 +127,7 @@ extension CofferCommand.Slots {
                 with that party's key, so the entries it could read are listed: change them at their source.
                 """)
 
-        @Argument(help: "The slot id (from `coffer slots list`).")
+        @Argument(help: "The slot id (from `coffer slots list`).", completion: Completions.slotIDs)
         var id: String
 
         @OptionGroup var location: VaultOptions

@@ -3,16 +3,16 @@ import Coffer
 
 /// The two sides of `mv` and `cp`: each side's scope defaults to `--project`/`--domain`.
 struct TransferOptions: ParsableArguments {
-    @Option(name: .long, help: "The source's project (default: --project).")
+    @Option(name: .long, help: "The source's project (default: --project).", completion: Completions.projects)
     var fromProject: String?
 
-    @Option(name: .long, help: "The source's domain (default: --domain).")
+    @Option(name: .long, help: "The source's domain (default: --domain).", completion: Completions.domains)
     var fromDomain: String?
 
-    @Option(name: .long, help: "The destination's project (default: --project).")
+    @Option(name: .long, help: "The destination's project (default: --project).", completion: Completions.projects)
     var toProject: String?
 
-    @Option(name: .long, help: "The destination's domain (default: --domain).")
+    @Option(name: .long, help: "The destination's domain (default: --domain).", completion: Completions.domains)
     var toDomain: String?
 
     @Flag(name: .long, help: "Replace an existing secret at the destination.")
