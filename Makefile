@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COFFER = .build/debug/coffer
 
-.PHONY: deps build release lib install test python-test demo man completions fuzz bench bench-check compare
+.PHONY: deps build release lib install install-files uninstall test python-test man-check demo man completions fuzz bench bench-check compare
 deps: ## Install libsodium-dev, and for the tests age, time, python3-venv, expect, zsh, fish and mandoc, when missing.
 	@pkg-config --exists libsodium && command -v age >/dev/null && [ -x /usr/bin/time ] \
 	  && python3 -c 'import ensurepip, venv' 2>/dev/null && command -v expect >/dev/null && command -v zsh >/dev/null \
@@ -24,21 +24,49 @@ release: deps
 # (swiftc's -static-stdlib; it needs only libc, libstdc++ and libsodium). Its own build folder:
 # the binary's flags differ, and one folder would rebuild everything at each switch.
 LIB_BUILD = $(SWIFT) build -c release --product CofferC -Xswiftc -static-stdlib --scratch-path .build/lib
-LIBCOFFER = .build/lib/release/libCofferC.so
+LIBCOFFER ?= .build/lib/release/libCofferC.so
 lib: deps
 	$(LIB_BUILD)
 
-install: release lib
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 .build/release/coffer $(DESTDIR)$(PREFIX)/bin/coffer
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 0755 $(LIBCOFFER) $(DESTDIR)$(PREFIX)/lib/libcoffer.so
-	install -m 0644 Sources/CofferC/include/coffer.h $(DESTDIR)$(PREFIX)/include/coffer.h
+# Where `make install` puts things (all under $(DESTDIR)$(PREFIX)). To install another file, add
+# a line to install-files and its path to INSTALLED.
+BINDIR = $(PREFIX)/bin
+LIBDIR = $(PREFIX)/lib
+INCLUDEDIR = $(PREFIX)/include
+MAN1DIR = $(PREFIX)/share/man/man1
+BASHDIR = $(PREFIX)/share/bash-completion/completions
+ZSHDIR = $(PREFIX)/share/zsh/site-functions
+FISHDIR = $(PREFIX)/share/fish/vendor_completions.d
+INSTALLED = $(BINDIR)/coffer $(LIBDIR)/libcoffer.so $(INCLUDEDIR)/coffer.h $(MAN1DIR)/coffer.1 \
+	$(BASHDIR)/coffer $(ZSHDIR)/_coffer $(FISHDIR)/coffer.fish
+# What install-files copies: the release binary (stripped on the way), the library and the
+# manual `make man` writes.
+INSTALL_BINARY ?= .build/release/coffer
+MAN_PAGE ?= man/coffer.1
+
+install: release lib man
+	$(MAKE) --no-print-directory install-files
 	@[ -n "$(DESTDIR)" ] || ldconfig 2>/dev/null || true   # so that dlopen("libcoffer.so") finds it
+
+# Installs already-built files; the completion scripts come from the binary being installed.
+install-files:
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MAN1DIR) \
+	  $(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
+	install -s -m 0755 $(INSTALL_BINARY) $(DESTDIR)$(BINDIR)/coffer
+	install -m 0755 $(LIBCOFFER) $(DESTDIR)$(LIBDIR)/libcoffer.so
+	install -m 0644 Sources/CofferC/include/coffer.h $(DESTDIR)$(INCLUDEDIR)/coffer.h
+	install -m 0644 $(MAN_PAGE) $(DESTDIR)$(MAN1DIR)/coffer.1
+	$(INSTALL_BINARY) --generate-completion-script bash > $(DESTDIR)$(BASHDIR)/coffer
+	$(INSTALL_BINARY) --generate-completion-script zsh > $(DESTDIR)$(ZSHDIR)/_coffer
+	$(INSTALL_BINARY) --generate-completion-script fish > $(DESTDIR)$(FISHDIR)/coffer.fish
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 test: deps
 	$(SWIFT) test
 	$(MAKE) --no-print-directory python-test
+	$(MAKE) --no-print-directory man-check
 	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 && $(MAKE) --no-print-directory bench-check; fi
 
 # The Python package's tests (python/tests) through the real libcoffer.so and coffer binary, in a
@@ -137,6 +165,11 @@ demo: build
 completions: build ## Shell completions into completions/ (see README).
 	@mkdir -p completions; for s in bash zsh fish; do $(COFFER) --generate-completion-script $$s > completions/coffer.$$s; done; ls completions
 
-man: deps ## The man page, via swift-argument-parser's generate-manual plugin, into man/.
+man: deps ## The man page, via swift-argument-parser's generate-manual plugin and Docs/, into man/.
 	$(SWIFT) package plugin generate-manual --configuration debug
-	@mkdir -p man && cp .build/plugins/GenerateManual/outputs/CofferCLI/*.1 man/ && ls man
+	@mkdir -p man && awk -v sections=Docs/coffer.1.sections -f Docs/man-page.awk \
+	  .build/plugins/GenerateManual/outputs/CofferCLI/coffer.1 > man/coffer.1 && ls man
+
+# The whole manual renders without mandoc warnings.
+man-check: man
+	mandoc -T lint -W warning man/coffer.1
