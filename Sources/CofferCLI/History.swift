@@ -38,13 +38,16 @@ extension CofferCommand {
             if maxCount < 1 || maxCount > 10_000 { throw ValidationError("--max-count is 1 to 10000") }
         }
 
-        /// One commit that touched the vault file, and the vault as that commit left it (nil: removed or unreadable).
+        /// One commit that touched the vault file. `vault` (nil: removed or unreadable) is let go
+        /// once the version is compared, so one version at a time is in memory.
         struct Version {
             var commit: String
             var date: String
             var author: String
             var vault: Vault?
             var problem: String?
+            var generation: UInt64?
+            var fileRemoved: Bool { generation == nil && problem == nil }
         }
 
         /// What one commit did to the entries, by (scope, name).
@@ -66,36 +69,35 @@ extension CofferCommand {
             guard log.status == 0 else { throw Failure(.usage, "\(path) is not in a git repository (git log failed)") }
             let commits = String(decoding: log.output, as: UTF8.self).split(separator: "\n").map { $0.split(separator: "\t", maxSplits: 2) }
             guard !commits.isEmpty else { throw Failure(.notFound, "no commit changed \(path)") }
-            // Oldest first, so that each version is compared with the one before it.
-            let versions = try commits.reversed().map { fields in
-                try read(commit: String(fields[0]), date: String(fields[1]), author: fields.count > 2 ? String(fields[2]) : "", folder: folder, file: file)
-            }
             let scope = scopeOptions.scope
+            if values, let name, Terminal.stdinIsTTY {
+                try Confirmation.require("Show the values of \(name) (\(scope)) at each version?", force: false, what: "--values")
+            }
             var rows: [(Version, Change)] = []
             var previous: [Entry] = []
-            for version in versions {
+            var shown: [String: [UInt8]] = [:]
+            defer { for key in shown.keys { shown[key]!.wipe() } }
+            var grant: KeyGrant?
+            // Oldest first, so that each version is compared with the one before it.
+            for fields in commits.reversed() {
+                var version = try read(
+                    commit: String(fields[0]), date: String(fields[1]), author: fields.count > 2 ? String(fields[2]) : "",
+                    folder: folder, file: file)
                 let entries = version.problem == nil ? version.vault?.file.entries ?? [] : previous
                 var change = Self.change(from: previous, to: entries)
                 if let name {
                     let only = { (entries: [Entry]) in entries.filter { $0.name == name && $0.scope == scope } }
                     change = Change(added: only(change.added), changed: only(change.changed), removed: only(change.removed))
+                    if values, !change.isEmpty, let vault = version.vault, let entry = vault.entry(name, in: scope), !entry.isNoReveal {
+                        shown[version.commit] = try value(of: name, in: scope, from: vault, reusing: &grant)
+                    }
                 }
+                version.generation = version.vault?.generation
+                version.vault = nil
                 if name == nil || !change.isEmpty || version.problem != nil { rows.append((version, change)) }
                 previous = entries
             }
             rows.reverse()
-            var shown: [String: [UInt8]] = [:]
-            defer { for key in shown.keys { shown[key]!.wipe() } }
-            if values, let name {
-                if Terminal.stdinIsTTY {
-                    try Confirmation.require("Show the values of \(name) (\(scope)) at \(rows.count) versions?", force: false, what: "--values")
-                }
-                var grant: KeyGrant?
-                for (version, _) in rows {
-                    guard let vault = version.vault, let entry = vault.entry(name, in: scope), !entry.isNoReveal else { continue }
-                    shown[version.commit] = try value(of: name, in: scope, from: vault, reusing: &grant)
-                }
-            }
             Terminal.output(json ? jsonText(rows, shown) : tableText(rows, shown))
         }
 
@@ -174,9 +176,9 @@ extension CofferCommand {
                         .filter { !$0.1.isEmpty }.map { "\($0.0): " + $0.1.map(Self.label).joined(separator: ", ") }.joined(separator: "; ")
                     if what.isEmpty { what = "no secret changed" }
                 }
-                if version.vault == nil && version.problem == nil { what += " (file removed)" }
+                if version.fileRemoved { what += " (file removed)" }
                 table.append(
-                    [String(version.commit.prefix(12)), version.date, version.author, version.vault.map { String($0.generation) } ?? "-", what]
+                    [String(version.commit.prefix(12)), version.date, version.author, version.generation.map { String($0) } ?? "-", what]
                         + (values ? [valueText(shown[version.commit])] : []))
             }
             return Formatting.table(table)
@@ -196,8 +198,8 @@ extension CofferCommand {
                     ("commit", JSONOutput.string(version.commit)),
                     ("date", JSONOutput.string(version.date)),
                     ("author", JSONOutput.string(version.author)),
-                    ("generation", version.vault.map { String($0.generation) } ?? "null"),
-                    ("fileRemoved", "\(version.vault == nil && version.problem == nil)"),
+                    ("generation", version.generation.map { String($0) } ?? "null"),
+                    ("fileRemoved", "\(version.fileRemoved)"),
                     ("problem", JSONOutput.optional(version.problem)),
                     ("added", names(change.added)),
                     ("changed", names(change.changed)),

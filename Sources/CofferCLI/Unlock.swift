@@ -94,7 +94,7 @@ extension CofferCommand {
                     ("entries", "\(vault.entryCount)"),
                     ("sessionOpen", "\(session != nil)"),
                 ] + remaining + [
-                    ("otherSessions", "\(Sessions.store.openCount(of: vault.vaultID, now: now) - (session == nil ? 0 : 1))"),
+                    ("otherSessions", "\(max(0, Sessions.store.openCount(of: vault.vaultID, now: now) - (session == nil ? 0 : 1)))"),
                 ]) + "\n")
                 return
             }
