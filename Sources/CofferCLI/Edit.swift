@@ -76,12 +76,16 @@ extension CofferCommand {
                     let message = "\(current.path) changed while you edited (generation \(base.generation) -> \(current.generation)): nothing applied"
                     guard Terminal.stdinIsTTY else { throw Failure(.conflict, message) }
                     try unlock.unlock(current)
+                    var previous = view
+                    defer { previous.wipe() }
                     base = current
-                    view.wipe()
                     view = try Self.view(of: base, scope: scope, format: format)
+                    let meanwhile = (try? previous.changes(in: view.render(header: []), path: "", scope: scope))?.summary ?? ""
                     text.wipe()
                     text = Self.withNotes(
-                        [message, "saving this text makes it the scope's content in the current vault"], Self.withoutNotes(edited))
+                        [message, "changed meanwhile: " + (meanwhile.isEmpty ? "nothing in this scope" : meanwhile),
+                         "saving this text makes it the scope's content in the current vault"],
+                        Self.withoutNotes(edited))
                 }
             }
         }

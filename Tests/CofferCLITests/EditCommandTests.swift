@@ -109,6 +109,35 @@ import Testing
         try edit.expectScratchEmpty()
     }
 
+    /// On a terminal, a concurrent write makes the edit apply nothing and offers the edited text
+    /// again, naming what changed meanwhile; saving it then applies it to the current vault.
+    @Test func onATerminalAConcurrentWriteOffersTheEditedTextAgain() throws {
+        let edit = try EditBox()
+        let box = edit.box
+        let editor = box.root + "/editor.sh"
+        try box.write(editor, """
+            #!/bin/sh
+            f="$1"
+            if grep -q '^# !! .* changed while you edited' "$f"; then
+              grep -q '^# !! changed meanwhile: added: other$' "$f" || exit 7
+              grep -q '^a="alpha-changed"$' "$f" || exit 8
+            else
+              printf 'from-elsewhere' | '\(CofferProcess.executable)' set other --vault '\(box.vault)' --passphrase-file '\(box.passphraseFile)'
+              sed -i 's/^a=.*/a="alpha-changed"/' "$f"
+            fi
+
+            """)
+        chmod(editor, 0o755)
+        var terminal = try TerminalPromptTests.OnTerminal(
+            "'\(CofferProcess.executable)' edit --unsafe-tmp --vault '\(box.vault)' --passphrase-file '\(box.passphraseFile)'; echo \"exit $?\"",
+            sandbox: box, environment: ["EDITOR": editor, "XDG_RUNTIME_DIR": edit.scratch])
+        try terminal.type([])
+        #expect(terminal.text.contains("coffer: changed: a; removed: other ("), "\(terminal.text)")
+        #expect(terminal.text.contains("exit 0"))
+        #expect(box.value("a") == "alpha-changed")
+        try edit.expectScratchEmpty()
+    }
+
     @Test func aFailingEditorChangesNothing() throws {
         let edit = try EditBox()
         let result = try edit.box.expectFailure(1) {
