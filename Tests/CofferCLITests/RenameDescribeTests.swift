@@ -75,4 +75,22 @@ import Testing
         #expect(box.unlocked(["describe", "pg.password", "--reveal", "--force"]).status == 0)
         #expect(box.value("pg.password") == "pg-secret-value")
     }
+
+    /// On a terminal, --reveal asks first: "n" leaves the secret no-reveal, "y" reveals it.
+    @Test func revealOnATerminalAsksForConfirmation() throws {
+        let box = try Sandbox()
+        box.makeVault()
+        box.store("token", "terminal-token-value", ["--no-reveal"])
+        let command = "'\(CofferProcess.executable)' describe token --reveal --vault '\(box.vault)' --passphrase-file '\(box.passphraseFile)'; echo \"exit $?\""
+        var declined = try TerminalPromptTests.OnTerminal(command, sandbox: box)
+        try declined.type(Array("n\n".utf8))
+        #expect(declined.text.contains("Make token (global) printable"), "\(declined.text)")
+        #expect(declined.text.contains("exit 1"))
+        #expect(try entry(box, "token")?["noReveal"] as? Bool == true)
+
+        var accepted = try TerminalPromptTests.OnTerminal(command, sandbox: box)
+        try accepted.type(Array("y\n".utf8))
+        #expect(accepted.text.contains("exit 0"), "\(accepted.text)")
+        #expect(box.value("token") == "terminal-token-value")
+    }
 }
