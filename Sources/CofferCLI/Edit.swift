@@ -53,7 +53,7 @@ extension CofferCommand {
                     Terminal.writeAll(2, Array("coffer: no changes\n".utf8))
                     return
                 }
-                let changes: EditView.Changes
+                var changes: EditView.Changes
                 do {
                     changes = try view.changes(in: edited, path: scratch.displayName, scope: scope)
                 } catch let error as CofferError {
@@ -63,6 +63,7 @@ extension CofferCommand {
                     text = Self.withNotes(["error: " + message, "fix it and save, or save unchanged to abandon the edit"], edited)
                     continue
                 }
+                defer { changes.wipe() }
                 if changes.isEmpty {
                     Terminal.writeAll(2, Array("coffer: no changes\n".utf8))
                     return

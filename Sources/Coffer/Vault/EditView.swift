@@ -44,7 +44,8 @@ public struct EditView {
             return parts.joined(separator: "; ")
         }
 
-        mutating func wipe() {
+        /// Overwrites the new values with zeros.
+        public mutating func wipe() {
             for index in added.indices { added[index].value.wipe() }
             for index in changed.indices { changed[index].value.wipe() }
         }
