@@ -29,6 +29,19 @@ import Testing
                 environment: ["EDITOR": editor, "XDG_RUNTIME_DIR": scratch])
         }
 
+        /// Runs `coffer edit` on a pseudo-terminal with `script` as $EDITOR (the same body as `edit`'s);
+        /// returns what the terminal showed, ending with the exit status as `exit N`.
+        func editOnTerminal(_ script: String) throws -> String {
+            let editor = box.root + "/editor.sh"
+            try box.write(editor, "#!/bin/sh\nf=\"$1\"\n" + script + "\n")
+            chmod(editor, 0o755)
+            var terminal = try TerminalPromptTests.OnTerminal(
+                "'\(CofferProcess.executable)' edit --unsafe-tmp --vault '\(box.vault)' --passphrase-file '\(box.passphraseFile)'; echo \"exit $?\"",
+                sandbox: box, environment: ["EDITOR": editor, "XDG_RUNTIME_DIR": scratch])
+            try terminal.type([])
+            return terminal.text
+        }
+
         func generation() throws -> UInt64 { try Vault.open(at: box.vault).generation }
 
         /// Nothing is left under the scratch folder: the private folder and its file are gone.
@@ -90,21 +103,12 @@ import Testing
     @Test func onATerminalASyntaxErrorReopensTheEditorWithTheErrorOnTop() throws {
         let edit = try EditBox()
         let box = edit.box
-        let editor = box.root + "/editor.sh"
-        try box.write(editor, """
-            #!/bin/sh
-            f="$1"
+        let text = try edit.editOnTerminal("""
             if grep -q '^# !! error: secrets.env:' "$f"; then sed -i 's/^a b c$/a="alpha-fixed"/' "$f"
             else sed -i 's/^a=.*/a b c/' "$f"; fi
-
             """)
-        chmod(editor, 0o755)
-        var terminal = try TerminalPromptTests.OnTerminal(
-            "'\(CofferProcess.executable)' edit --unsafe-tmp --vault '\(box.vault)' --passphrase-file '\(box.passphraseFile)'; echo \"exit $?\"",
-            sandbox: box, environment: ["EDITOR": editor, "XDG_RUNTIME_DIR": edit.scratch])
-        try terminal.type([])
-        #expect(terminal.text.contains("coffer: changed: a ("), "\(terminal.text)")
-        #expect(terminal.text.contains("exit 0"))
+        #expect(text.contains("coffer: changed: a ("), "\(text)")
+        #expect(text.contains("exit 0"))
         #expect(box.value("a") == "alpha-fixed")
         try edit.expectScratchEmpty()
     }
@@ -114,10 +118,7 @@ import Testing
     @Test func onATerminalAConcurrentWriteOffersTheEditedTextAgain() throws {
         let edit = try EditBox()
         let box = edit.box
-        let editor = box.root + "/editor.sh"
-        try box.write(editor, """
-            #!/bin/sh
-            f="$1"
+        let text = try edit.editOnTerminal("""
             if grep -q '^# !! .* changed while you edited' "$f"; then
               grep -q '^# !! changed meanwhile: added: other$' "$f" || exit 7
               grep -q '^a="alpha-changed"$' "$f" || exit 8
@@ -125,15 +126,9 @@ import Testing
               printf 'from-elsewhere' | '\(CofferProcess.executable)' set other --vault '\(box.vault)' --passphrase-file '\(box.passphraseFile)'
               sed -i 's/^a=.*/a="alpha-changed"/' "$f"
             fi
-
             """)
-        chmod(editor, 0o755)
-        var terminal = try TerminalPromptTests.OnTerminal(
-            "'\(CofferProcess.executable)' edit --unsafe-tmp --vault '\(box.vault)' --passphrase-file '\(box.passphraseFile)'; echo \"exit $?\"",
-            sandbox: box, environment: ["EDITOR": editor, "XDG_RUNTIME_DIR": edit.scratch])
-        try terminal.type([])
-        #expect(terminal.text.contains("coffer: changed: a; removed: other ("), "\(terminal.text)")
-        #expect(terminal.text.contains("exit 0"))
+        #expect(text.contains("coffer: changed: a; removed: other ("), "\(text)")
+        #expect(text.contains("exit 0"))
         #expect(box.value("a") == "alpha-changed")
         try edit.expectScratchEmpty()
     }
