@@ -25,6 +25,8 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // prctl(2), which Swift cannot call directly (it is variadic).
+        .systemLibrary(name: "CProcessControl"),
         .target(name: "CofferCrypto", dependencies: ["CSodium"]),
         .target(name: "CofferCodec"),
         .target(name: "CofferRotation", dependencies: ["CofferCrypto", "CofferCodec"]),
@@ -39,7 +41,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CofferCLI",
-            dependencies: ["Coffer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Coffer", "CProcessControl", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CofferCryptoTests", dependencies: ["CofferCrypto"]),
         .testTarget(name: "CofferCodecTests", dependencies: ["CofferCodec"]),

@@ -49,7 +49,7 @@ extension CofferCommand {
                     throw CofferError.malformedInput(path: path, line: secret.line, reason: reason)
                 }
             }
-            let existing = try location.modify(unlock: unlock) { vault in
+            let (existing, warnings) = try location.modify(unlock: unlock) { vault in
                 let existing = secrets.filter { vault.entry($0.name, in: scope) != nil }
                 if let clash = existing.first, !overwrite {
                     throw Failure(
@@ -58,8 +58,9 @@ extension CofferCommand {
                 for secret in secrets {
                     try vault.set(secret.name, value: secret.value, in: scope, overwrite: true)
                 }
-                return Set(existing.map(\.name))
+                return (Set(existing.map(\.name)), StoreWarnings.lines(for: secrets.map { ($0.name, $0.value.count) }, in: vault))
             }
+            warnings.forEach(Terminal.warn)
             if json {
                 let names = { (replaced: Bool) in JSONOutput.array(secrets.filter { existing.contains($0.name) == replaced }.map { JSONOutput.string($0.name) }) }
                 Terminal.output(JSONOutput.object([

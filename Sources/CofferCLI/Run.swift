@@ -13,9 +13,23 @@ extension CofferCommand {
             discussion: """
                 Each secret the scope resolves becomes a variable: pg.user is PG_USER (APP_PG_USER with \
                 --prefix APP_). With --only or --env, only those secrets are passed; --env DB_USER=pg.user \
-                puts pg.user in DB_USER exactly. No-reveal secrets are passed too. The vault is unlocked \
-                before the command starts, and values never appear in its arguments; $COFFER_SESSION \
-                is not passed on, so the command cannot unlock the vault itself.
+                puts pg.user in DB_USER exactly. No-reveal secrets are passed too. Values never appear in \
+                the command's arguments.
+
+                The command gets the secrets, not the vault: the vault is unlocked and let go before it \
+                starts, and coffer's COFFER_ variables ($COFFER_SESSION, $COFFER_PASSPHRASE_FILE, \
+                $COFFER_IDENTITY_FILE, $COFFER_IDENTITY, $COFFER_VAULT; all but $COFFER_VAULT_PIN) are not \
+                passed on unless --pass-env NAME asks for one. coffer is not dumpable, so the command \
+                cannot read coffer's environment or memory through /proc either. It can still read any \
+                file you can, such as a --passphrase-file named on coffer's command line: prefer a \
+                session, --passphrase-fd or an identity scoped to what the job needs.
+
+                Variable names: an entry whose name would set a variable that steers the loader, a shell \
+                or a runtime (LD_*, DYLD_*, BASH_FUNC_*, BASH_ENV, ENV, SHELLOPTS, BASHOPTS, PS4, \
+                PROMPT_COMMAND, IFS, PATH, HOME, SHELL, PYTHONPATH, PYTHONSTARTUP, NODE_OPTIONS, PERL5OPT, \
+                RUBYOPT, JAVA_TOOL_OPTIONS and a few more; Specs/run.md) stops run before the command \
+                starts, unless given with --env. Two entries mapping to one variable (api_key, API_KEY) \
+                are an error naming both.
 
                 Masking: when standard output or standard error is not a terminal (logs, CI), the command's \
                 output and errors pass through coffer, which replaces each secret value of 4 bytes or more, \
@@ -41,6 +55,10 @@ extension CofferCommand {
 
         @Option(name: .long, help: "Prefix for the variables named after secrets (not for --env).")
         var prefix = ""
+
+        @Option(name: .customLong("pass-env"), help: ArgumentHelp(
+            "Pass on this COFFER_ variable, which the command does not get otherwise (repeatable).", valueName: "NAME"))
+        var passEnv: [String] = []
 
         @Flag(inversion: .prefixedNo, help: "Mask secret values in the command's output (default: when output is not a terminal).")
         var mask: Bool?
@@ -73,7 +91,12 @@ extension CofferCommand {
             defer { for index in environment.indices { environment[index].value.wipe() } }
             let masking = mask ?? !(isatty(1) == 1 && isatty(2) == 1)
             let masker = masking ? SecretMasker(values: environment.map(\.value)) : nil
-            let status = try ChildProcess.run(command, adding: environment, masker: masker)
+            if mask == true {
+                for (variable, value) in environment where value.count < SecretMasker.defaultMinimumLength {
+                    Terminal.warn("\(variable) is shorter than \(SecretMasker.defaultMinimumLength) bytes: not masked")
+                }
+            }
+            let status = try ChildProcess.run(command, adding: environment, passing: Set(passEnv), masker: masker)
             if status != 0 { throw ExitCode(status) }
         }
 
@@ -104,7 +127,10 @@ private enum ChildProcess {
     /// Runs `command` (searched in PATH) and returns the exit code to report: the child's own,
     /// or 128 + the signal that ended it. With a masker, its stdout and stderr are pumped
     /// through a copy each; without, it writes to ours directly.
-    static func run(_ command: [String], adding environment: [(variable: String, value: [UInt8])], masker: SecretMasker?) throws -> Int32 {
+    static func run(
+        _ command: [String], adding environment: [(variable: String, value: [UInt8])], passing passed: Set<String>,
+        masker: SecretMasker?
+    ) throws -> Int32 {
         var originalMask = sigset_t()
         let signals = try installSignalHandlers(savingMask: &originalMask)
         var pumps: [Pump] = []
@@ -126,7 +152,7 @@ private enum ChildProcess {
         defer { posix_spawnattr_destroy(&attributes) }
         posix_spawnattr_setsigmask(&attributes, &originalMask)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let pid = try spawn(command, adding: environment, actions: &actions, attributes: &attributes)
+        let pid = try spawn(command, adding: environment, passing: passed, actions: &actions, attributes: &attributes)
         childEnds.forEach { close($0) }
 
         var status: Int32?
@@ -162,19 +188,21 @@ private enum ChildProcess {
     }
 
     /// Spawns `command` with our environment plus `environment`, which replaces variables of the
-    /// same names, and without $COFFER_SESSION (the command gets secrets, not the key). Values go
-    /// only into the environment block, which is wiped once the child has it.
+    /// same names, and without the variables `RunBoundary` withholds (the command gets secrets,
+    /// not a way to the vault or its keys) except those in `passed`. Values go only into the
+    /// environment block, which is wiped once the child has it.
     private static func spawn(
-        _ command: [String], adding environment: [(variable: String, value: [UInt8])],
+        _ command: [String], adding environment: [(variable: String, value: [UInt8])], passing passed: Set<String>,
         actions: inout posix_spawn_file_actions_t, attributes: inout posix_spawnattr_t
     ) throws -> pid_t {
         let arguments = command.map { strdup($0) } + [nil]
         defer { arguments.forEach { free($0) } }
-        let dropped = Set(environment.map(\.variable) + [SessionStore.environmentVariable])
+        let replaced = Set(environment.map(\.variable))
         var variables: [UnsafeMutablePointer<CChar>?] = []
         var pointer = environ
         while let entry = pointer.pointee {
-            if !dropped.contains(String(String(cString: entry).prefix { $0 != "=" })) { variables.append(entry) }
+            let name = String(String(cString: entry).prefix { $0 != "=" })
+            if !replaced.contains(name) && (!RunBoundary.isWithheld(name) || passed.contains(name)) { variables.append(entry) }
             pointer += 1
         }
         let secrets = environment.map { variable, value in

@@ -43,11 +43,13 @@ extension CofferCommand {
                 return
             }
             let secret = try readValue()
-            try location.modify(unlock: unlock) { vault in
+            let warnings = try location.modify(unlock: unlock) { vault in
                 try vault.set(
                     name, value: secret, in: scopeOptions.scope, overwrite: overwrite,
                     description: description, noReveal: noReveal ? true : nil)
+                return StoreWarnings.lines(for: [(name, secret.count)], in: vault)
             }
+            warnings.forEach(Terminal.warn)
         }
 
         private func readValue() throws -> [UInt8] {

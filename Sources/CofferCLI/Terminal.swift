@@ -1,5 +1,6 @@
 import Coffer
 import CofferCrypto
+import CProcessControl
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,10 +30,14 @@ enum Terminal {
     static var stdoutIsTTY: Bool { isatty(1) == 1 }
     static var stdinIsTTY: Bool { isatty(0) == 1 }
 
-    /// No core dumps while this process may hold keys (they would write key memory to disk).
+    /// No core dumps while this process may hold keys (they would write key memory to disk), and
+    /// not dumpable: other processes of the same user (a job `run` starts, say) can neither read
+    /// our environment or memory through /proc nor attach with ptrace. Programs we start get the
+    /// normal state back from execve.
     static func hardenProcess() {
         var limit = rlimit(rlim_cur: 0, rlim_max: 0)
         setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
+        _ = coffer_set_dumpable(0)
     }
 
     /// Reads everything from `fd` into guarded memory (at most `limit` bytes). For a regular file

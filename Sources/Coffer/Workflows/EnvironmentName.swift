@@ -49,4 +49,16 @@ public enum EnvironmentName {
             return (variable, secret.value)
         }
     }
+
+    /// For each name in `names`, the other names in `existing` that map to the same variable
+    /// (`api_key`, `API_KEY` and `api.key` all map to API_KEY), as (name, other, variable).
+    public static func collisions(of names: [String], among existing: [String]) -> [(name: String, other: String, variable: String)] {
+        var byVariable: [String: [String]] = [:]
+        for name in Set(existing + names).sorted() { byVariable[variableName(for: name), default: []].append(name) }
+        var seen: Set<String> = []
+        return names.filter { seen.insert($0).inserted }.flatMap { name in
+            let variable = variableName(for: name)
+            return byVariable[variable, default: []].filter { $0 != name }.map { (name, $0, variable) }
+        }
+    }
 }

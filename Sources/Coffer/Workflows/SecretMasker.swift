@@ -16,6 +16,8 @@
 /// Copies share the compiled matcher but each has its own stream state.
 public struct SecretMasker: Sendable {
     private static let mask = Array("****".utf8)
+    /// The shortest value masked by default.
+    public static let defaultMinimumLength = 4
 
     private let matcher: PatternMatcher?
     private var state: Int32 = 0
@@ -28,7 +30,7 @@ public struct SecretMasker: Sendable {
 
     /// Values shorter than `minimumLength` bytes are not masked: a short value such as `1` or
     /// `yes` would otherwise blank out unrelated text all over the output.
-    public init(values: [[UInt8]], minimumLength: Int = 4) {
+    public init(values: [[UInt8]], minimumLength: Int = defaultMinimumLength) {
         var patterns: [[UInt8]] = []
         for value in values where value.count >= max(minimumLength, 1) {
             let base64 = ByteEncoding.base64(value)

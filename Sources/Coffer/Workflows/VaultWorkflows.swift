@@ -32,8 +32,9 @@ extension Vault {
 
     /// Environment variables for a child process. Each secret in `names` (all resolved secrets
     /// when `names` is nil and there are no `mappings`) becomes `prefix` + its `EnvironmentName`;
-    /// each mapping puts the secret `name` in `variable` exactly, without the prefix. Two secrets
-    /// landing in one variable throw `conflict` naming both; a value holding a NUL byte, which an
+    /// each mapping puts the secret `name` in `variable` exactly, without the prefix. A name-derived
+    /// variable that `RunBoundary.isDangerous` throws `invalidArgument` naming the secret (a mapping
+    /// may set it). Two secrets landing in one variable throw `conflict` naming both; a value holding a NUL byte, which an
     /// environment cannot carry, throws `invalidArgument`.
     public func environment(
         for scope: Scope, only names: [String]? = nil, mappings: [(variable: String, name: String)] = [],
@@ -44,14 +45,19 @@ extension Vault {
             throw CofferError.invalidArgument(
                 "environment variable '\(mapping.variable)' must start with a letter or '_' and contain only letters, digits and '_'")
         }
-        let automatic = names ?? (mappings.isEmpty ? nil : [])
-        let wanted = automatic.map { $0 + mappings.map(\.name) }
+        let byName = names ?? (mappings.isEmpty ? nil : [])
+        let wanted = byName.map { $0 + mappings.map(\.name) }
         let secrets = try secrets(for: scope, only: wanted)
         let values = Dictionary(uniqueKeysWithValues: secrets.map { ($0.name, $0.value) })
-        let named = automatic.map { Set($0) }
-        let assignments = secrets.filter { named?.contains($0.name) ?? true }
+        let named = byName.map { Set($0) }
+        let automatic = secrets.filter { named?.contains($0.name) ?? true }
             .map { (variable: EnvironmentName.variableName(for: $0.name, prefix: prefix), name: $0.name) }
-            + mappings
+        if let dangerous = automatic.first(where: { RunBoundary.isDangerous($0.variable) }) {
+            throw CofferError.invalidArgument(
+                "secret '\(dangerous.name)' would set \(dangerous.variable), which steers the loader, a shell or a runtime; "
+                    + "map it explicitly (--env \(dangerous.variable)=\(dangerous.name)) if that is meant")
+        }
+        let assignments = automatic + mappings
 
         var owners: [String: String] = [:]
         var environment: [(variable: String, value: [UInt8])] = []
