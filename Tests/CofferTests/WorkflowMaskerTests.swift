@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func masksEveryEncodedForm() throws {
-        let value = bytes("p@ss w/rd+?\u{E9}")
+        let value = bytes("p@ss w/rd+?\u{E9}~*!")
         let encoded = forms(of: value)
         #expect(Set(encoded).count == encoded.count, "the forms should all differ for this value")
         for form in encoded {
@@ -115,6 +115,41 @@ import Testing
         #expect(stderr.finish() == [])
     }
 
+    /// base64 of a text holding the secret after a prefix of any length (`curl -u user:password`'s
+    /// Basic header): every character that depends on the secret alone is hidden.
+    @Test(arguments: 0..<9) func masksBase64AfterAnyPrefix(prefixLength: Int) {
+        let value = bytes("hunter2-Sekret!")
+        let prefix = bytes(String("user:abc".prefix(prefixLength))), suffix: [UInt8] = [0xFF, 0xFE]
+        for encode in [{ (data: Data) in data.base64EncodedString() }, { (data: Data) in
+            data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        }] {
+            let encoded = bytes(encode(Data(prefix + value + suffix)))
+            // Characters wholly inside the secret's bits: from ceil(8p/6) to floor(8(p+n)/6).
+            let first = (8 * prefix.count + 5) / 6, end = 8 * (prefix.count + value.count) / 6
+            let expected = Array(encoded[..<first]) + bytes("****") + Array(encoded[end...])
+            #expect(mask(encoded.map { [$0] }, values: [value]) == expected, "\(String(decoding: encoded, as: UTF8.self))")
+        }
+    }
+
+    @Test func masksJSONEscapes() throws {
+        let value = bytes("pa\"ss\\w/rd\n\u{1}\u{E9}")
+        for escaping in [false, true] {
+            let encoder = JSONEncoder()
+            if !escaping { encoder.outputFormatting = .withoutEscapingSlashes }
+            let json = try encoder.encode(["token": String(decoding: value, as: UTF8.self)])
+            #expect(mask([Array(json)], values: [value]) == bytes(#"{"token":"****"}"#), "\(String(decoding: json, as: UTF8.self))")
+        }
+        // Python's json.dumps writes non-ASCII as \uXXXX.
+        #expect(mask([bytes(#""pa\"ss\\w/rd\n\u0001\u00e9""#)], values: [value]) == bytes(#""****""#))
+    }
+
+    @Test func masksEachLineOfAMultiLineValueButNotPEMArmor() {
+        let key = bytes("-----BEGIN TEST KEY-----\r\nMIIBOgIBAAJBAKj34GkxFhD9\r\n9Cnzj4p4WGeKLs1P\r\nshort\r\n-----END TEST KEY-----\r\n")
+        let log = bytes("-----BEGIN TEST KEY-----\nline MIIBOgIBAAJBAKj34GkxFhD9 and 9Cnzj4p4WGeKLs1P; short\n-----END TEST KEY-----\n")
+        #expect(mask(log.map { [$0] }, values: [key])
+                == bytes("-----BEGIN TEST KEY-----\nline **** and ****; short\n-----END TEST KEY-----\n"))
+    }
+
     @Test func handlesLargeChunks() {
         var generator = SeededGenerator(state: 3)
         let values = (0..<50).map { index in
@@ -126,7 +161,7 @@ import Testing
             let filler = (0..<Int.random(in: 0...40_000, using: &generator)).map { _ in
                 UInt8.random(in: 32...126, using: &generator)
             }
-            text += filler + forms(of: values[index % 50])[index % 9]
+            text += filler + forms(of: values[index % 50])[index % 12]
             expected += filler + bytes("****")
         }
         #expect(mask(randomChunks(text, maxSize: 1 << 16, using: &generator), values: values) == expected)
@@ -149,26 +184,33 @@ private extension WorkflowMaskerTests {
         }
     }
 
-    /// Every form the masker must hide, computed independently of the library.
+    /// Every whole form the masker must hide, computed independently of the library (the forms
+    /// at other base64 alignments, JSON's and the lines are tested on their own).
     func forms(of value: [UInt8]) -> [[UInt8]] {
         let base64 = Data(value).base64EncodedString()
         let base64URL = base64.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        let unreserved = Set(bytes("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"))
-        func percent(_ format: String) -> String {
-            value.map { unreserved.contains($0) ? String(UnicodeScalar($0)) : String(format: format, $0) }.joined()
+        let unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._"
+        func percent(_ format: String, keeping kept: String, space: String? = nil) -> [UInt8] {
+            bytes(value.map { byte in
+                if byte == 0x20, let space { return space }
+                return Set(bytes(kept)).contains(byte) ? String(UnicodeScalar(byte)) : String(format: format, byte)
+            }.joined())
         }
         return [
             value, bytes(base64), bytes(base64.replacingOccurrences(of: "=", with: "")),
             bytes(base64URL), bytes(base64URL.replacingOccurrences(of: "=", with: "")),
             bytes(value.map { String(format: "%02x", $0) }.joined()), bytes(value.map { String(format: "%02X", $0) }.joined()),
-            bytes(percent("%%%02X")), bytes(percent("%%%02x")),
+            percent("%%%02X", keeping: unreserved + "~"), percent("%%%02x", keeping: unreserved + "~"),
+            percent("%%%02X", keeping: unreserved + "~/"), percent("%%%02X", keeping: unreserved + "~", space: "+"),
+            percent("%%%02X", keeping: unreserved + "*", space: "+"),
         ]
     }
 
-    /// The expected output: every byte inside any occurrence hidden, each run of hidden bytes as one `****`.
+    /// The expected output: every byte inside any occurrence of any of the masker's forms (found
+    /// by naive search) hidden, each run of hidden bytes as one `****`.
     func reference(_ text: [UInt8], values: [[UInt8]]) -> [UInt8] {
         var hidden = [Bool](repeating: false, count: text.count)
-        for pattern in values.flatMap(forms) where pattern.count <= text.count {
+        for pattern in values.flatMap(SecretMasker.forms) where !pattern.isEmpty && pattern.count <= text.count {
             for start in 0...(text.count - pattern.count) where text[start..<start + pattern.count].elementsEqual(pattern) {
                 for index in start..<start + pattern.count { hidden[index] = true }
             }

@@ -1,98 +1,175 @@
-/// An Aho–Corasick automaton over bytes, compiled to a dense DFA.
+/// An Aho–Corasick automaton over bytes whose memory grows with the total length of the patterns.
 ///
-/// Bytes are first mapped to classes (one per byte value that occurs in a pattern, plus one for
-/// all others), so the transition table has `states × classes` entries rather than `states × 256`.
-/// Scanning costs one table lookup per byte.
+/// States are numbered breadth-first, so the children of a state are consecutive, sorted by their
+/// byte, and the depth of a state follows from its number. Per state it keeps the byte leading to
+/// it, its first child, its failure link and two flags: about 10 bytes, where a dense table would
+/// keep one entry per byte value (256 × 4 bytes). The root and the states one byte deep, which
+/// ordinary output visits most, also get dense rows so that scanning stays fast.
 final class PatternMatcher: Sendable {
-    /// Class of each byte value; 0 for bytes that occur in no pattern.
-    private let classes: [Int32]
-    private let width: Int
-    /// `next[state * width + class]`: the state after reading a byte of that class.
-    private let next: [Int32]
-    /// Length of the longest pattern ending at each state, 0 if none.
-    private let matchLength: [Int32]
-    /// Per state, the length of the longest suffix read that is a proper prefix of some pattern:
-    /// no later occurrence can start before it.
-    let holdBack: [Int32]
+    /// The byte on the edge into each state (unused for the root).
+    private let label: [UInt8]
+    /// The children of state `s` are `firstChild[s]..<firstChild[s + 1]`.
+    private let firstChild: [Int32]
+    /// The state for the longest proper suffix of the state's string that is also in the trie.
+    private let failure: [Int32]
+    /// `terminal`: a pattern ends here; `output`: a pattern ends here or along the failure links.
+    private let flags: [UInt8]
+    /// `levelStart[d]`: the first state `d` bytes deep (the last entry is the state count).
+    private let levelStart: [Int32]
+    /// Full transitions of the root and of the states one byte deep: `dense[s * 256 + byte]`.
+    private let dense: [Int32]
+    private let denseStates: Int
 
-    /// `patterns` must be non-empty; duplicates are fine.
+    private static let terminal: UInt8 = 1
+    private static let output: UInt8 = 2
+
+    /// `patterns` must be non-empty and hold no empty pattern; duplicates are fine.
     init(patterns: [[UInt8]]) {
-        var classes = [Int32](repeating: 0, count: 256)
-        var classCount: Int32 = 1
-        for pattern in patterns {
-            for byte in pattern where classes[Int(byte)] == 0 {
-                classes[Int(byte)] = classCount
-                classCount += 1
-            }
-        }
-        let width = Int(classCount)
-
-        // The trie; -1 marks a missing edge.
-        var next = [Int32](repeating: -1, count: width)
-        var depth: [Int32] = [0]
-        var matchLength: [Int32] = [0]
-        var hasChild = [false]
-        for pattern in patterns {
-            var state = 0
-            for byte in pattern {
-                let slot = state * width + Int(classes[Int(byte)])
-                if next[slot] < 0 {
-                    next[slot] = Int32(depth.count)
-                    next += repeatElement(-1, count: width)
-                    depth.append(depth[state] + 1)
-                    matchLength.append(0)
-                    hasChild.append(false)
-                    hasChild[state] = true
+        // Sorted, a node's patterns are a contiguous range, with those ending at the node first.
+        let order = patterns.indices.sorted { patterns[$0].lexicographicallyPrecedes(patterns[$1]) }
+        // At most one state per pattern byte, plus the root.
+        let bound = patterns.reduce(1) { $0 + $1.count }
+        var label: [UInt8] = [0]
+        var firstChild: [Int32] = []
+        var flags: [UInt8] = [0]
+        label.reserveCapacity(bound)
+        firstChild.reserveCapacity(bound + 1)
+        flags.reserveCapacity(bound)
+        var levelStart: [Int32] = [0]
+        // The nodes of the current level, in state order, as ranges of `order`.
+        var level: [Range<Int>] = [0..<order.count]
+        var depth = 0
+        while !level.isEmpty {
+            levelStart.append(levelStart.last! + Int32(level.count))
+            var next: [Range<Int>] = []
+            for var range in level {
+                firstChild.append(Int32(label.count))
+                while let first = range.first, patterns[order[first]].count == depth {
+                    flags[firstChild.count - 1] |= Self.terminal
+                    range = range.dropFirst()
                 }
-                state = Int(next[slot])
+                while let first = range.first {
+                    let byte = patterns[order[first]][depth]
+                    var end = first + 1
+                    while end < range.upperBound && patterns[order[end]][depth] == byte { end += 1 }
+                    label.append(byte)
+                    flags.append(0)
+                    next.append(first..<end)
+                    range = end..<range.upperBound
+                }
             }
-            matchLength[state] = Int32(pattern.count)
+            level = next
+            depth += 1
+        }
+        firstChild.append(Int32(label.count))
+        levelStart.removeLast()
+
+        // Failure links, breadth-first: a state's parent and every shallower state are done.
+        var failure = [Int32](repeating: 0, count: label.count)
+        func child(of state: Int, _ byte: UInt8) -> Int? {
+            (Int(firstChild[state])..<Int(firstChild[state + 1])).first { label[$0] == byte }
+        }
+        for parent in 0..<label.count {
+            for state in Int(firstChild[parent])..<Int(firstChild[parent + 1]) {
+                if parent != 0 {
+                    var candidate = Int(failure[parent])
+                    while true {
+                        if let next = child(of: candidate, label[state]) {
+                            failure[state] = Int32(next)
+                            break
+                        }
+                        if candidate == 0 { break }
+                        candidate = Int(failure[candidate])
+                    }
+                }
+                if flags[state] & Self.terminal != 0 || flags[Int(failure[state])] & Self.output != 0 {
+                    flags[state] |= Self.output
+                }
+            }
         }
 
-        // Breadth-first: fill missing edges from the failure state, whose row is already complete.
-        var failure = [Int32](repeating: 0, count: depth.count)
-        var holdBack = [Int32](repeating: 0, count: depth.count)
-        var queue = [0]
-        var head = 0
-        while head < queue.count {
-            let state = queue[head]
-            head += 1
-            for byteClass in 0..<width {
-                let slot = state * width + byteClass
-                let fallback = state == 0 ? 0 : next[Int(failure[state]) * width + byteClass]
-                guard next[slot] >= 0 else {
-                    next[slot] = fallback
-                    continue
-                }
-                let child = Int(next[slot])
-                failure[child] = fallback
-                matchLength[child] = max(matchLength[child], matchLength[Int(fallback)])
-                holdBack[child] = hasChild[child] ? depth[child] : holdBack[Int(fallback)]
-                queue.append(child)
+        let denseStates = min(label.count, Int(levelStart.count > 2 ? levelStart[2] : Int32(label.count)))
+        var dense = [Int32](repeating: 0, count: denseStates * 256)
+        for state in 0..<denseStates {
+            for byte in 0...255 {
+                let fallback = state == 0 ? 0 : dense[Int(failure[state]) * 256 + byte]
+                dense[state * 256 + byte] = child(of: state, UInt8(byte)).map(Int32.init) ?? fallback
             }
         }
-        self.classes = classes
-        self.width = width
-        self.next = next
-        self.matchLength = matchLength
-        self.holdBack = holdBack
+        self.label = label
+        self.firstChild = firstChild
+        self.failure = failure
+        self.flags = flags
+        self.levelStart = levelStart
+        self.dense = dense
+        self.denseStates = denseStates
+    }
+
+    /// The number of states, for tests and benchmarks.
+    var stateCount: Int { label.count }
+
+    /// How many bytes deep `state` is.
+    private func depth(_ state: Int) -> Int {
+        var low = 0, high = levelStart.count
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if Int(levelStart[middle]) <= state { low = middle } else { high = middle }
+        }
+        return low
+    }
+
+    /// The length of the longest suffix read that is a proper prefix of some pattern, in `state`:
+    /// no later occurrence can start before it.
+    func holdBack(_ state: Int32) -> Int {
+        var state = Int(state)
+        while state != 0 && firstChild[state + 1] == firstChild[state] { state = Int(failure[state]) }
+        return depth(state)
+    }
+
+    /// The length of the longest pattern ending in `state`, which has the output flag.
+    private func matchLength(_ state: Int) -> Int {
+        var state = state
+        while flags[state] & Self.terminal == 0 { state = Int(failure[state]) }
+        return depth(state)
     }
 
     /// Runs `bytes` from `state`, adding each occurrence found to `covered` as a range of
     /// `offset`-shifted indices, merged with ranges it overlaps or touches. Returns the end state.
     func scan(_ bytes: [UInt8], from state: Int32, offset: Int, into covered: inout [Range<Int>]) -> Int32 {
         var state = Int(state)
-        for (index, byte) in bytes.enumerated() {
-            state = Int(next[state * width + Int(classes[Int(byte)])])
-            let length = Int(matchLength[state])
-            guard length > 0 else { continue }
-            let end = offset + index + 1
-            var start = end - length
-            while let last = covered.last, last.upperBound >= start {
-                start = min(start, last.lowerBound)
-                covered.removeLast()
+        label.withUnsafeBufferPointer { label in
+        firstChild.withUnsafeBufferPointer { firstChild in
+        failure.withUnsafeBufferPointer { failure in
+        flags.withUnsafeBufferPointer { flags in
+        dense.withUnsafeBufferPointer { dense in
+            for (index, byte) in bytes.enumerated() {
+                while true {
+                    if state < denseStates {
+                        state = Int(dense[state &* 256 &+ Int(byte)])
+                        break
+                    }
+                    var next = Int(firstChild[state])
+                    let end = Int(firstChild[state &+ 1])
+                    while next < end && label[next] < byte { next &+= 1 }
+                    if next < end && label[next] == byte {
+                        state = next
+                        break
+                    }
+                    state = Int(failure[state])
+                }
+                guard flags[state] & Self.output != 0 else { continue }
+                let end = offset + index + 1
+                var start = end - matchLength(state)
+                while let last = covered.last, last.upperBound >= start {
+                    start = min(start, last.lowerBound)
+                    covered.removeLast()
+                }
+                covered.append(start..<end)
             }
-            covered.append(start..<end)
+        }
+        }
+        }
+        }
         }
         return Int32(state)
     }

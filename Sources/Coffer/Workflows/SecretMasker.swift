@@ -1,8 +1,11 @@
 /// Streaming redaction of secret values in an output stream (use one masker per stream).
 ///
-/// Each value is looked for raw and in its common encodings: standard base64 and base64url,
-/// each with and without padding, lowercase and uppercase hex, and RFC 3986 percent-encoding
-/// with uppercase and lowercase `%XX`.
+/// Each value is looked for raw and in the encodings programs print it in (`forms(of:)`):
+/// base64 and base64url, whole and at each of the three alignments it can have inside a longer
+/// encoded text (without the characters that depend on its neighbours); hex in either case;
+/// percent-encoding as RFC 3986 (either case), Python's `quote` (keeps `/`) and form encoding
+/// (`+` for space; Python's and HTML's); its JSON string escapes; and each line of 8 bytes or
+/// more of a multi-line value, except PEM armor lines.
 ///
 /// Replacement rule: every byte covered by an occurrence of any pattern is hidden, and each
 /// maximal run of hidden bytes is printed as one `****`. Where occurrences do not touch this is
@@ -31,27 +34,50 @@ public struct SecretMasker: Sendable {
     /// Values shorter than `minimumLength` bytes are not masked: a short value such as `1` or
     /// `yes` would otherwise blank out unrelated text all over the output.
     public init(values: [[UInt8]], minimumLength: Int = defaultMinimumLength) {
-        var patterns: [[UInt8]] = []
+        var patterns: Set<[UInt8]> = []
         for value in values where value.count >= max(minimumLength, 1) {
-            let base64 = ByteEncoding.base64(value)
-            let base64URL = ByteEncoding.base64URL(value)
-            patterns += [
-                value,
-                Array(base64.utf8), Array(base64.utf8.prefix { $0 != UInt8(ascii: "=") }),
-                Array(base64URL.utf8), Array(base64URL.utf8.prefix { $0 != UInt8(ascii: "=") }),
-                ByteEncoding.hex(value, uppercase: false), ByteEncoding.hex(value, uppercase: true),
-                ByteEncoding.percentEncoded(value, uppercase: true),
-                ByteEncoding.percentEncoded(value, uppercase: false),
-            ]
+            patterns.formUnion(Self.forms(of: value).filter { !$0.isEmpty })
         }
-        matcher = patterns.isEmpty ? nil : PatternMatcher(patterns: patterns)
+        matcher = patterns.isEmpty ? nil : PatternMatcher(patterns: Array(patterns))
+    }
+
+    /// Every form of `value` that is masked (some may coincide or be empty).
+    static func forms(of value: [UInt8]) -> [[UInt8]] {
+        var forms = [value]
+        for urlSafe in [false, true] {
+            let padded = Array((urlSafe ? ByteEncoding.base64URL(value) : ByteEncoding.base64(value)).utf8)
+            forms += [padded, Array(padded.prefix { $0 != UInt8(ascii: "=") })]
+            forms += (0...2).map { ByteEncoding.base64Inner(value, offset: $0, urlSafe: urlSafe) }
+        }
+        for uppercase in [false, true] {
+            forms.append(ByteEncoding.hex(value, uppercase: uppercase))
+            forms.append(ByteEncoding.percentEncoded(value, uppercase: uppercase))
+        }
+        forms += [ByteEncoding.PercentStyle.pythonQuote, .formPython, .formHTML].map {
+            ByteEncoding.percentEncoded(value, uppercase: true, style: $0)
+        }
+        forms += [
+            ByteEncoding.jsonEscaped(value), ByteEncoding.jsonEscaped(value, escapingSlash: true),
+            ByteEncoding.jsonEscaped(value, asciiOnly: true), ByteEncoding.jsonEscaped(value, escapingSlash: true, asciiOnly: true),
+        ].compactMap { $0 }
+        forms += lines(of: value)
+        return forms
+    }
+
+    /// The lines of a multi-line value (without `\r`) that are at least 8 bytes long, except
+    /// PEM armor lines (`-----BEGIN ...-----`), which every PEM file of that type shares.
+    static func lines(of value: [UInt8]) -> [[UInt8]] {
+        guard value.contains(0x0A) else { return [] }
+        return value.split(separator: 0x0A).map { line in Array(line.last == 0x0D ? line.dropLast() : line) }.filter { line in
+            line.count >= 8 && !line.starts(with: Array("-----BEGIN ".utf8)) && !line.starts(with: Array("-----END ".utf8))
+        }
     }
 
     /// Masks `chunk` (the next bytes of the stream) and returns what is safe to emit now.
     public mutating func process(_ chunk: [UInt8]) -> [UInt8] {
         guard let matcher else { return chunk }
         state = matcher.scan(chunk, from: state, offset: held.count, into: &covered)
-        return emit(chunk, upTo: held.count + chunk.count - Int(matcher.holdBack[Int(state)]))
+        return emit(chunk, upTo: held.count + chunk.count - matcher.holdBack(state))
     }
 
     /// Ends the stream: returns the held-back bytes, masked, and resets the masker for a new stream.
