@@ -44,6 +44,16 @@ let package = Package(
             path: "Benchmarks/VaultBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The output masker of `coffer run`: set-up for a large secret and for many, and throughput.
+        .executableTarget(
+            name: "MaskerBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Coffer", package: cofferIdentity),
+            ],
+            path: "Benchmarks/MaskerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,15 +7,10 @@ import Glibc
 /// `coffer run`'s boundary: the job gets the secrets it was given, no way to the vault's keys,
 /// and no variable that steers the loader, a shell or a runtime from an entry's own name.
 @Suite struct WorkflowBoundaryTests {
-    static let user = "alice-the-user"
-    static let password = "s3cr3t/pa+ss?w0rd>"
+    static let password = WorkflowRunTests.password
 
-    static func fixture() throws -> WorkflowVault {
-        let fixture = try WorkflowVault()
-        try fixture.set("pg.user", user)
-        try fixture.set("pg.password", password, noReveal: true)
-        return fixture
-    }
+    /// pg.user and pg.password (no-reveal), as for the other run tests.
+    static func fixture() throws -> WorkflowVault { try WorkflowRunTests.fixture() }
 
     /// The attack: a job started with --only pg.user tries every key source it might reach to read
     /// pg.password. coffer was given a session, a passphrase file, identity variables and the vault

@@ -14,14 +14,17 @@ enum ByteEncoding {
 
     /// Two hex digits per byte.
     static func hex(_ bytes: [UInt8], uppercase: Bool) -> [UInt8] {
-        let digits = Array((uppercase ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
+        for byte in bytes { appendHex(byte, uppercase: uppercase, to: &out) }
         return out
+    }
+
+    private static func appendHex(_ byte: UInt8, uppercase: Bool, to out: inout [UInt8]) {
+        let letters = uppercase ? UInt8(ascii: "A") - 10 : UInt8(ascii: "a") - 10
+        let high = byte >> 4, low = byte & 0x0F
+        out.append(high < 10 ? UInt8(ascii: "0") + high : letters + high)
+        out.append(low < 10 ? UInt8(ascii: "0") + low : letters + low)
     }
 
     /// The base64 (or base64url) characters of `bytes` when `offset` (0, 1 or 2) bytes of other data
@@ -57,7 +60,7 @@ enum ByteEncoding {
                 out.append(UInt8(ascii: "+"))
             } else {
                 out.append(UInt8(ascii: "%"))
-                out += hex([byte], uppercase: uppercase)
+                appendHex(byte, uppercase: uppercase, to: &out)
             }
         }
         return out
@@ -82,28 +85,39 @@ enum ByteEncoding {
     static func jsonEscaped(_ bytes: [UInt8], escapingSlash: Bool = false, asciiOnly: Bool = false) -> [UInt8]? {
         var out: [UInt8] = []
         func unicodeEscape(_ unit: UInt16) {
-            out += Array("\\u".utf8) + hex([UInt8(unit >> 8), UInt8(unit & 0xFF)], uppercase: false)
+            out.append(UInt8(ascii: "\\"))
+            out.append(UInt8(ascii: "u"))
+            appendHex(UInt8(unit >> 8), uppercase: false, to: &out)
+            appendHex(UInt8(unit & 0xFF), uppercase: false, to: &out)
+        }
+        func escape(_ byte: UInt8) {
+            let short: UInt8? = switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): byte
+            case UInt8(ascii: "/") where escapingSlash: byte
+            case 0x0A: UInt8(ascii: "n")
+            case 0x0D: UInt8(ascii: "r")
+            case 0x09: UInt8(ascii: "t")
+            case 0x08: UInt8(ascii: "b")
+            case 0x0C: UInt8(ascii: "f")
+            default: nil
+            }
+            if let short {
+                out.append(UInt8(ascii: "\\"))
+                out.append(short)
+            } else if byte < 0x20 {
+                unicodeEscape(UInt16(byte))
+            } else {
+                out.append(byte)
+            }
         }
         if asciiOnly {
             guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
             for unit in text.utf16 {
-                if unit < 0x80 { out += jsonEscaped([UInt8(unit)], escapingSlash: escapingSlash)! } else { unicodeEscape(unit) }
+                if unit < 0x80 { escape(UInt8(unit)) } else { unicodeEscape(unit) }
             }
             return out
         }
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
-            case UInt8(ascii: "/") where escapingSlash: out += [UInt8(ascii: "\\"), byte]
-            case 0x0A: out += Array("\\n".utf8)
-            case 0x0D: out += Array("\\r".utf8)
-            case 0x09: out += Array("\\t".utf8)
-            case 0x08: out += Array("\\b".utf8)
-            case 0x0C: out += Array("\\f".utf8)
-            case 0..<0x20: unicodeEscape(UInt16(byte))
-            default: out.append(byte)
-            }
-        }
+        for byte in bytes { escape(byte) }
         return out
     }
 }

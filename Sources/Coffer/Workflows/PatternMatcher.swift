@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An Aho–Corasick automaton over bytes whose memory grows with the total length of the patterns.
 ///
 /// States are numbered breadth-first, so the children of a state are consecutive, sorted by their
@@ -25,76 +31,100 @@ final class PatternMatcher: Sendable {
 
     /// `patterns` must be non-empty and hold no empty pattern; duplicates are fine.
     init(patterns: [[UInt8]]) {
-        // Sorted, a node's patterns are a contiguous range, with those ending at the node first.
-        let order = patterns.indices.sorted { patterns[$0].lexicographicallyPrecedes(patterns[$1]) }
+        // Sorted and laid end to end: a node's patterns are a contiguous range, those ending at the node first.
+        // memcmp: the generic lexicographicallyPrecedes took a tenth of the set-up for 10,000 secrets.
+        let order = patterns.indices.sorted { first, second in
+            patterns[first].withUnsafeBytes { a in
+                patterns[second].withUnsafeBytes { b in
+                    let order = memcmp(a.baseAddress!, b.baseAddress!, min(a.count, b.count))
+                    return order != 0 ? order < 0 : a.count < b.count
+                }
+            }
+        }
+        var bytes: [UInt8] = []
+        var starts: [Int] = []
+        bytes.reserveCapacity(patterns.reduce(0) { $0 + $1.count })
+        starts.reserveCapacity(order.count + 1)
+        for index in order {
+            starts.append(bytes.count)
+            bytes += patterns[index]
+        }
+        starts.append(bytes.count)
+
         // At most one state per pattern byte, plus the root.
-        let bound = patterns.reduce(1) { $0 + $1.count }
         var label: [UInt8] = [0]
         var firstChild: [Int32] = []
         var flags: [UInt8] = [0]
-        label.reserveCapacity(bound)
-        firstChild.reserveCapacity(bound + 1)
-        flags.reserveCapacity(bound)
+        label.reserveCapacity(bytes.count + 1)
+        firstChild.reserveCapacity(bytes.count + 2)
+        flags.reserveCapacity(bytes.count + 1)
         var levelStart: [Int32] = [0]
-        // The nodes of the current level, in state order, as ranges of `order`.
+        // The nodes of the current level, in state order, as ranges of the sorted patterns.
         var level: [Range<Int>] = [0..<order.count]
+        // Reused from level to level: a long pattern has as many levels as bytes.
+        var next: [Range<Int>] = []
         var depth = 0
         while !level.isEmpty {
             levelStart.append(levelStart.last! + Int32(level.count))
-            var next: [Range<Int>] = []
+            next.removeAll(keepingCapacity: true)
             for var range in level {
                 firstChild.append(Int32(label.count))
-                while let first = range.first, patterns[order[first]].count == depth {
+                while let first = range.first, starts[first + 1] - starts[first] == depth {
                     flags[firstChild.count - 1] |= Self.terminal
                     range = range.dropFirst()
                 }
                 while let first = range.first {
-                    let byte = patterns[order[first]][depth]
+                    let byte = bytes[starts[first] + depth]
                     var end = first + 1
-                    while end < range.upperBound && patterns[order[end]][depth] == byte { end += 1 }
+                    while end < range.upperBound && bytes[starts[end] + depth] == byte { end += 1 }
                     label.append(byte)
                     flags.append(0)
                     next.append(first..<end)
                     range = end..<range.upperBound
                 }
             }
-            level = next
+            swap(&level, &next)
             depth += 1
         }
         firstChild.append(Int32(label.count))
         levelStart.removeLast()
+        bytes = []
+        starts = []
 
-        // Failure links, breadth-first: a state's parent and every shallower state are done.
-        var failure = [Int32](repeating: 0, count: label.count)
-        func child(of state: Int, _ byte: UInt8) -> Int? {
-            (Int(firstChild[state])..<Int(firstChild[state + 1])).first { label[$0] == byte }
-        }
-        for parent in 0..<label.count {
-            for state in Int(firstChild[parent])..<Int(firstChild[parent + 1]) {
-                if parent != 0 {
-                    var candidate = Int(failure[parent])
-                    while true {
-                        if let next = child(of: candidate, label[state]) {
-                            failure[state] = Int32(next)
-                            break
-                        }
-                        if candidate == 0 { break }
-                        candidate = Int(failure[candidate])
-                    }
-                }
-                if flags[state] & Self.terminal != 0 || flags[Int(failure[state])] & Self.output != 0 {
-                    flags[state] |= Self.output
-                }
-            }
-        }
-
+        // Full rows for the root and the states one byte deep (whose failure link is the root).
         let denseStates = min(label.count, Int(levelStart.count > 2 ? levelStart[2] : Int32(label.count)))
         var dense = [Int32](repeating: 0, count: denseStates * 256)
         for state in 0..<denseStates {
-            for byte in 0...255 {
-                let fallback = state == 0 ? 0 : dense[Int(failure[state]) * 256 + byte]
-                dense[state * 256 + byte] = child(of: state, UInt8(byte)).map(Int32.init) ?? fallback
+            for child in Int(firstChild[state])..<Int(firstChild[state + 1]) {
+                dense[state * 256 + Int(label[child])] = Int32(child)
             }
+            if state > 0 {
+                for byte in 0..<256 where dense[state * 256 + byte] == 0 { dense[state * 256 + byte] = dense[byte] }
+            }
+        }
+
+        // Failure links, breadth-first: a state's parent and every shallower state are done.
+        var failure = [Int32](repeating: 0, count: label.count)
+        for parent in 1..<max(label.count, 1) {
+            for state in Int(firstChild[parent])..<Int(firstChild[parent + 1]) {
+                let byte = label[state]
+                var candidate = Int(failure[parent])
+                while true {
+                    if candidate < denseStates {
+                        failure[state] = dense[candidate * 256 + Int(byte)]
+                        break
+                    }
+                    if let next = Self.child(of: candidate, byte, label: label, firstChild: firstChild) {
+                        failure[state] = Int32(next)
+                        break
+                    }
+                    candidate = Int(failure[candidate])
+                }
+            }
+        }
+        // Breadth-first again: a failure link always points to a shallower state.
+        for state in 1..<label.count where flags[state] & Self.terminal != 0 || flags[Int(failure[state])] & Self.output != 0 {
+            flags[state] |= Self.output
         }
         self.label = label
         self.firstChild = firstChild
@@ -103,6 +133,21 @@ final class PatternMatcher: Sendable {
         self.levelStart = levelStart
         self.dense = dense
         self.denseStates = denseStates
+    }
+
+    /// The child of `state` reached by `byte`, if any: children are sorted by their byte.
+    @inline(__always)
+    private static func child<Labels: RandomAccessCollection<UInt8>, Children: RandomAccessCollection<Int32>>(
+        of state: Int, _ byte: UInt8, label: Labels, firstChild: Children
+    ) -> Int? where Labels.Index == Int, Children.Index == Int {
+        var low = Int(firstChild[state]), high = Int(firstChild[state + 1])
+        while high - low > 8 {
+            let middle = (low + high) / 2
+            // Keeps `middle` in range when it is not below `byte`: it may be the match.
+            if label[middle] < byte { low = middle + 1 } else { high = middle + 1 }
+        }
+        while low < high && label[low] < byte { low += 1 }
+        return low < high && label[low] == byte ? low : nil
     }
 
     /// The number of states, for tests and benchmarks.
@@ -148,10 +193,7 @@ final class PatternMatcher: Sendable {
                         state = Int(dense[state &* 256 &+ Int(byte)])
                         break
                     }
-                    var next = Int(firstChild[state])
-                    let end = Int(firstChild[state &+ 1])
-                    while next < end && label[next] < byte { next &+= 1 }
-                    if next < end && label[next] == byte {
+                    if let next = Self.child(of: state, byte, label: label, firstChild: firstChild) {
                         state = next
                         break
                     }

@@ -34,11 +34,12 @@ public struct SecretMasker: Sendable {
     /// Values shorter than `minimumLength` bytes are not masked: a short value such as `1` or
     /// `yes` would otherwise blank out unrelated text all over the output.
     public init(values: [[UInt8]], minimumLength: Int = defaultMinimumLength) {
-        var patterns: Set<[UInt8]> = []
+        // Duplicates are left to the automaton, which merges them for free.
+        var patterns: [[UInt8]] = []
         for value in values where value.count >= max(minimumLength, 1) {
-            patterns.formUnion(Self.forms(of: value).filter { !$0.isEmpty })
+            patterns += Self.forms(of: value).filter { !$0.isEmpty }
         }
-        matcher = patterns.isEmpty ? nil : PatternMatcher(patterns: Array(patterns))
+        matcher = patterns.isEmpty ? nil : PatternMatcher(patterns: patterns)
     }
 
     /// Every form of `value` that is masked (some may coincide or be empty).
