@@ -63,7 +63,9 @@ install-files:
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
+# The release binary first: a test checks that it ignores the test hooks (ReleaseBuildTests).
 test: deps
+	$(RELEASE_BUILD)
 	$(SWIFT) test
 	$(MAKE) --no-print-directory python-test
 	$(MAKE) --no-print-directory man-check

@@ -41,20 +41,29 @@ extension CofferCommand {
             guard let format = format ?? ImportFormat(inferringFrom: path) else {
                 throw Failure(.usage, "cannot tell the format of \(path) from its name; use --format yaml|json|dotenv")
             }
-            let secrets = try SecretImport.parse(try FileInput.readBytes(path, limit: 64 << 20), format: format, path: path)
+            let secrets = try SecretImport.parse(try FileInput.readContent(path, limit: 64 << 20, what: "secrets"), format: format, path: path)
             for secret in secrets {
                 do {
                     try Vault.validate(name: secret.name, scope: scope)
                 } catch CofferError.invalidArgument(let reason) {
                     throw CofferError.malformedInput(path: path, line: secret.line, reason: reason)
                 }
+                guard !secret.value.isEmpty else {
+                    throw CofferError.malformedInput(path: path, line: secret.line, reason: "\(secret.name) is empty: coffer stores no empty values")
+                }
             }
-            let (existing, warnings) = try location.modify(unlock: unlock) { vault in
+            // Clashes are found before the passphrase is asked for, and again under the lock.
+            func refuseClashes(_ vault: Vault) throws -> [ImportedSecret] {
                 let existing = secrets.filter { vault.entry($0.name, in: scope) != nil }
                 if let clash = existing.first, !overwrite {
                     throw Failure(
                         .conflict, "\(path):\(clash.line): \(clash.name) already exists (\(scope)); use --overwrite to replace it")
                 }
+                return existing
+            }
+            _ = try refuseClashes(try location.open())
+            let (existing, warnings) = try location.modify(unlock: unlock) { vault in
+                let existing = try refuseClashes(vault)
                 for secret in secrets {
                     try vault.set(secret.name, value: secret.value, in: scope, overwrite: true)
                 }

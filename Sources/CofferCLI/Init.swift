@@ -24,12 +24,14 @@ extension CofferCommand {
 
         func run() throws {
             let path = try location.resolvedPath(creating: true)
+            try Vault.validateText(nil, label: label ?? "")
             let vault: Vault
             if let recipient {
                 let parsed = try Recipient(parsing: recipient)
                 vault = try Vault.create(at: path, recipient: parsed.publicKey, label: label ?? "recipient")
             } else {
-                let passphrase = try UnlockOptions.newPassphrase(file: passphraseFile ?? ProcessInfoLite.environment["COFFER_PASSPHRASE_FILE"])
+                let passphrase = try UnlockOptions.newPassphrase(
+                    file: passphraseFile ?? ProcessInfoLite.environment["COFFER_PASSPHRASE_FILE"], fileOption: "--passphrase-file or --recipient")
                 vault = try Vault.create(at: path, passphrase: passphrase, kdf: try kdf.parameters(), label: label ?? "passphrase")
             }
             // A new vault at this path is trusted as made: it pins its own key and replaces any record.

@@ -22,7 +22,7 @@ extension CofferCommand {
         @OptionGroup var scopeOptions: ScopeOptions
         @OptionGroup var unlock: UnlockOptions
 
-        @Flag(name: .long, help: "Show values too (needs a key; no-reveal secrets are not shown, and the exit code is then 5).")
+        @Flag(name: .long, help: "Show values too (needs a key; a no-reveal secret shows [no-reveal] instead).")
         var values = false
 
         @Flag(name: .long, help: "JSON output.")
@@ -34,23 +34,17 @@ extension CofferCommand {
                 patterns.isEmpty || patterns.contains { fnmatch($0, entry.name, 0) == 0 }
             }
             var secrets: [[UInt8]?] = Array(repeating: nil, count: shown.count)
-            var hidden: [String] = []
             if values {
                 try unlock.unlock(vault)
                 for (index, entry) in shown.enumerated() {
-                    if entry.isNoReveal { hidden.append(entry.name) } else {
-                        secrets[index] = try vault.value(for: entry.name, in: entry.scope)
-                    }
+                    if !entry.isNoReveal { secrets[index] = try vault.value(for: entry.name, in: entry.scope) }
                 }
             }
             Terminal.output(json ? jsonText(shown, secrets) : tableText(shown, secrets))
-            if !hidden.isEmpty {
-                throw Failure(.conflict, "not shown (no-reveal): \(hidden.joined(separator: ", "))")
-            }
         }
 
         private func valueText(_ entry: VaultEntry, _ value: [UInt8]?) -> String {
-            if entry.isNoReveal { return "(no-reveal)" }
+            if entry.isNoReveal { return "[no-reveal]" }
             guard let value else { return "" }
             return String(validating: value, as: UTF8.self) ?? "(binary, \(value.count) bytes)"
         }

@@ -36,6 +36,11 @@ struct VaultOptions: ParsableArguments {
             path = VaultLocation.projectVaultName
         } else {
             path = VaultLocation.discover(environment: environment, currentDirectory: ProcessInfoLite.currentDirectory)
+            let local = VaultLocation.localVaultPath(environment: environment)
+            if path == local, environment["COFFER_VAULT"]?.isEmpty ?? true, access(path, F_OK) != 0 {
+                let here = ProcessInfoLite.currentDirectory + "/" + VaultLocation.projectVaultName
+                throw Failure(.notFound, "no vault here (looked in \(here) and up to the repository root, and \(local)): create one with `coffer init`")
+            }
         }
         if verbose { Terminal.writeAll(2, Array("coffer: vault \(path)\n".utf8)) }
         return path
@@ -111,11 +116,10 @@ struct UnlockOptions: ParsableArguments {
         return typed
     }
 
+    /// A missing passphrase file is an I/O failure (6), not a missing vault or entry (2).
     static func readPassphraseFile(_ path: String) throws -> SecureBytes {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw Failure(errno == ENOENT ? .notFound : .io, "\(path): \(String(cString: strerror(errno)))")
-        }
+        guard fd >= 0 else { throw Failure(.io, "passphrase file \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         return Terminal.droppingFinalNewline(try Terminal.readSecret(fd: fd, limit: 4096, what: path))
     }
@@ -139,20 +143,21 @@ struct UnlockOptions: ParsableArguments {
         }
     }
 
-    /// A new passphrase: from `file`, else asked twice on the terminal.
-    static func newPassphrase(file: String?) throws -> SecureBytes {
+    /// A new passphrase: from `file`, else asked twice on the terminal; `fileOption` is the
+    /// command's flag for the file, named when there is no terminal.
+    static func newPassphrase(file: String?, fileOption: String = "--new-passphrase-file") throws -> SecureBytes {
         if let file {
             let passphrase = try readPassphraseFile(file)
             guard passphrase.count > 0 else { throw Failure(.usage, "\(file) is empty: an empty passphrase is not accepted") }
             return passphrase
         }
         guard let first = try Terminal.prompt("New passphrase: ") else {
-            throw Failure(.authentication, "no terminal to ask for a new passphrase on; use --new-passphrase-file")
+            throw Failure(.authentication, "no terminal to ask for a new passphrase on; use \(fileOption)")
         }
         guard let second = try Terminal.prompt("Repeat the new passphrase: ") else {
-            throw Failure(.authentication, "no terminal to ask for a new passphrase on")
+            throw Failure(.authentication, "no terminal to ask for a new passphrase on; use \(fileOption)")
         }
-        guard first == second else { throw Failure(.authentication, "the passphrases differ") }
+        guard first == second else { throw Failure(.usage, "the two passphrases differ: nothing changed") }
         guard first.count > 0 else { throw Failure(.usage, "an empty passphrase is not accepted") }
         return first
     }

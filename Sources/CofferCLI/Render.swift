@@ -25,7 +25,7 @@ extension CofferCommand {
         @OptionGroup var unlock: UnlockOptions
 
         func run() throws {
-            let text = try FileInput.readBytes(template, limit: 64 << 20)
+            let text = try FileInput.readContent(template, limit: 64 << 20, what: "template")
             let vault = try location.open()
             let scope = scopeOptions.scope
             // Names are checked before unlocking: a wrong template costs no passphrase.

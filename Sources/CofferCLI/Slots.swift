@@ -69,6 +69,7 @@ extension CofferCommand.Slots {
         var label = "passphrase"
 
         func run() throws {
+            try Vault.validateText(nil, label: label)
             let parameters = try kdf.parameters()
             let newPassphrase = try UnlockOptions.newPassphrase(file: newPassphraseFile)
             let slot = try location.modify(unlock: unlock) { vault in
@@ -101,14 +102,19 @@ extension CofferCommand.Slots {
         }
 
         func run() throws {
+            try Vault.validateText(nil, label: label)
+            try Vault.validate(scope: scopeOptions.scope)
             var recipients = try publicKeys.map { try Recipient(parsing: $0) }
             if let recipientsFile {
-                let text = String(decoding: try FileInput.readBytes(recipientsFile, limit: 1 << 20), as: UTF8.self)
+                let text = String(decoding: try FileInput.readContent(recipientsFile, limit: 1 << 20, what: "recipients"), as: UTF8.self)
+                let listed: [Recipient]
                 do {
-                    recipients += try IdentityFile.parseRecipients(text, path: recipientsFile)
+                    listed = try IdentityFile.parseRecipients(text, path: recipientsFile)
                 } catch let error as IdentityError {
                     throw Failure(error)
                 }
+                guard !listed.isEmpty else { throw Failure(.usage, "\(recipientsFile) holds no age1... key") }
+                recipients += listed
             }
             let slots = try location.modify(unlock: unlock) { vault in
                 try recipients.map { try vault.addRecipientSlot($0.publicKey, label: label, scope: scopeOptions.scope) }

@@ -19,11 +19,15 @@ extension CofferCommand {
         @OptionGroup var location: VaultOptions
         @OptionGroup var unlock: UnlockOptions
 
-        @Option(name: .long, help: "Absolute lifetime, e.g. 12h, 30m, 1d (default 12h).")
+        @Option(name: .long, help: "Absolute lifetime, e.g. 12h, 30m, 1d (default 12h).", transform: SessionDuration.parse)
         var ttl = SessionDuration(seconds: 12 * 3600)
 
-        @Option(name: .long, help: "End the session after this long unused (default 15m).")
+        @Option(name: .long, help: "End the session after this long unused, at most --ttl (default 15m).", transform: SessionDuration.parse)
         var idle = SessionDuration(seconds: 15 * 60)
+
+        func validate() throws {
+            guard idle.seconds <= ttl.seconds else { throw ValidationError("--idle \(idle) is longer than --ttl \(ttl)") }
+        }
 
         @Option(name: .long, help: "Output for this shell: bash, zsh or fish (default bash/zsh syntax).")
         var shell = Shell.bash
@@ -134,10 +138,18 @@ enum Sessions {
 }
 
 /// A duration written as 90s, 15m, 12h or 1d (a bare number is seconds).
-struct SessionDuration: ExpressibleByArgument, CustomStringConvertible {
+struct SessionDuration: CustomStringConvertible {
     let seconds: UInt64
 
     init(seconds: UInt64) { self.seconds = seconds }
+
+    /// For `--ttl` and `--idle`: a wrong duration is refused with the accepted format.
+    static func parse(_ argument: String) throws -> SessionDuration {
+        guard let duration = SessionDuration(argument: argument) else {
+            throw ValidationError("'\(argument)' is not a duration: write a whole number with s, m, h or d (90s, 15m, 12h, 1d), up to 365d")
+        }
+        return duration
+    }
 
     init?(argument: String) {
         let units: [Character: UInt64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]

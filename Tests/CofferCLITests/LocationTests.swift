@@ -112,7 +112,7 @@ import Testing
                               environment: ["COFFER_PASSPHRASE_FILE": box.root + "/wrong"])
         #expect(flag.output == "env-file-value")
         box.expectFailure(3) { box.coffer(["get", "env"], environment: ["COFFER_PASSPHRASE_FILE": box.root + "/wrong"]) }
-        box.expectFailure(2) { box.coffer(["get", "env"], environment: ["COFFER_PASSPHRASE_FILE": box.root + "/absent"]) }
+        box.expectFailure(6) { box.coffer(["get", "env"], environment: ["COFFER_PASSPHRASE_FILE": box.root + "/absent"]) }
     }
 
     @Test func passphraseFromADescriptor() throws {

@@ -17,7 +17,7 @@ expect_out "a task uses the project's key; the log masks it" "querying with ****
   sh -c 'test "$TD_APIKEY" = nasdaq-key-AAAA-1111 && echo "querying with $TD_APIKEY"'
 expect "the key cannot be read back: get refuses (5)" 5 coffer get td.apikey "${P[@]}"
 expect_lacks "...and the refusal does not print it" "nasdaq-key" "$out$err"
-expect "list --values refuses too (5)" 5 coffer list --values "${P[@]}"
+expect "list --values shows [no-reveal] in its place (0)" 0 coffer list --values "${P[@]}"
 expect_lacks "...and does not print it either" "nasdaq-key" "$out$err"
 expect "export refuses too (5)" 5 coffer export --format dotenv "${P[@]}"
 expect "changing the key without --overwrite is refused (5)" 5 coffer set td.apikey "${P[@]}" <<<'nasdaq-key-BBBB-2222'

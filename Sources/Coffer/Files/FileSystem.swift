@@ -19,7 +19,28 @@ enum FileSystem {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    /// The whole file, refusing anything larger than `limit` bytes before reading it.
+    /// `path` with symbolic links and `.`/`..` resolved (absolute); nil when it does not exist.
+    static func realPath(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard let resolved = realpath(path, &buffer) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)), as: UTF8.self)
+    }
+
+    /// The file a write to `path` must replace: the target of a symbolic link, so that the link
+    /// stays a link; `path` itself when it does not exist yet.
+    static func writeTarget(_ path: String) throws -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return path }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw CofferError.invalidArgument("\(path) is not a regular file (a pipe?): a vault read from it cannot be written")
+        }
+        return realPath(path) ?? path
+    }
+
+    /// The whole file, read to its end whatever it is (a regular file, a pipe, a FIFO, a terminal),
+    /// refusing anything larger than `limit` bytes: a regular file before reading it, any other
+    /// input once it has sent more. A regular file is read into a buffer of its size (plus the one
+    /// byte that shows its end), so it costs one read and no copy.
     static func read(_ path: String, limit: Int) throws -> [UInt8] {
         let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else {
@@ -28,14 +49,28 @@ enum FileSystem {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw ioError(path) }
-        guard info.st_size <= limit else { throw CofferError.corrupted(part: "file: larger than \(limit) bytes") }
-        let size = Int(info.st_size)
-        return try [UInt8](unsafeUninitializedCapacity: size) { buffer, done in
-            while done < size {
-                let count = retrying { Glibc.read(fd, buffer.baseAddress! + done, size - done) }
-                guard count > 0 else { throw count == 0 ? CofferError.io(path: path, reason: "file shrank while read") : ioError(path) }
-                done += count
+        let isRegular = info.st_mode & S_IFMT == S_IFREG
+        let tooLarge = CofferError.corrupted(part: "file: larger than \(limit) bytes")
+        guard !isRegular || info.st_size <= limit else { throw tooLarge }
+        var bytes: [UInt8] = []
+        var capacity = isRegular ? Int(info.st_size) + 1 : min(limit + 1, 1 << 16)
+        while true {
+            let start = bytes.count
+            var ended = false
+            let grown = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, done in
+                if start > 0 { _ = buffer.initialize(fromContentsOf: bytes) }
+                done = start
+                while done < capacity {
+                    let count = retrying { Glibc.read(fd, buffer.baseAddress! + done, capacity - done) }
+                    guard count >= 0 else { throw ioError(path) }
+                    if count == 0 { ended = true; return }
+                    done += count
+                }
             }
+            bytes = grown
+            if ended { return bytes }
+            guard bytes.count <= limit else { throw tooLarge }
+            capacity = min(limit + 1, capacity * 2)
         }
     }
 
@@ -215,13 +250,17 @@ public enum Files {
 
 /// Test-only fault injection: with `COFFER_TEST_CRASH_AT=<step>` in the environment, a durable save
 /// (a vault, the trust store) kills its own process (SIGKILL) at that step, as a power cut or
-/// `kill -9` would.
+/// `kill -9` would. Debug builds only: in a release build `reach` does nothing.
 enum CrashPoint: String {
     case written, synced, renamed, directorySynced = "dir-synced"
 
+    #if DEBUG
     private static let armed: CrashPoint? = getenv("COFFER_TEST_CRASH_AT").flatMap { CrashPoint(rawValue: String(cString: $0)) }
 
     static func reach(_ step: CrashPoint) {
         if armed == step { raise(SIGKILL) }
     }
+    #else
+    @inline(__always) static func reach(_ step: CrashPoint) {}
+    #endif
 }

@@ -192,10 +192,8 @@ public struct TrustStore: Sendable {
     /// `path` as one spelling per file: absolute, symbolic links and `.`/`..` resolved. A path
     /// that does not exist is only made absolute.
     static func absolute(_ path: String) -> String {
+        if let resolved = FileSystem.realPath(path) { return resolved }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        if let resolved = realpath(path, &buffer) {
-            return String(decoding: UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)), as: UTF8.self)
-        }
         guard !path.hasPrefix("/"), let cwd = getcwd(&buffer, buffer.count) else { return path }
         return String(decoding: UnsafeRawBufferPointer(start: cwd, count: strlen(cwd)), as: UTF8.self) + "/" + path
     }

@@ -296,12 +296,28 @@ public final class Vault {
         return cipher
     }
 
-    static func validateText(_ description: String?, label: String) throws {
-        if let description, !Names.isValidText(description, maxBytes: Limits.descriptionBytes) {
-            throw CofferError.invalidArgument("a description is at most \(Limits.descriptionBytes) bytes of text without control characters")
+    /// New labels and descriptions: the format's rule (no C0 controls or DEL), and also no C1
+    /// controls or bidirectional formatting characters, which could make a listing show
+    /// something other than what is stored.
+    public static func validateText(_ description: String?, label: String) throws {
+        if let description, !Names.isValidText(description, maxBytes: Limits.descriptionBytes) || hasHiddenControls(description) {
+            throw CofferError.invalidArgument(
+                "a description is at most \(Limits.descriptionBytes) bytes of text without control or bidirectional formatting characters")
         }
-        guard Names.isValidText(label, maxBytes: Limits.labelBytes) else {
-            throw CofferError.invalidArgument("a label is at most \(Limits.labelBytes) bytes of text without control characters")
+        guard Names.isValidText(label, maxBytes: Limits.labelBytes), !hasHiddenControls(label) else {
+            throw CofferError.invalidArgument(
+                "a label is at most \(Limits.labelBytes) bytes of text without control or bidirectional formatting characters")
+        }
+    }
+
+    /// C1 controls (U+0080-U+009F) and bidirectional controls (ALM, LRM, RLM, the embeddings,
+    /// overrides and isolates).
+    static func hasHiddenControls(_ text: String) -> Bool {
+        text.unicodeScalars.contains { scalar in
+            switch scalar.value {
+            case 0x80...0x9F, 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true
+            default: false
+            }
         }
     }
 
@@ -311,6 +327,11 @@ public final class Vault {
             throw CofferError.invalidArgument(
                 "invalid name '\(name)': use 1 to \(Limits.nameBytes) of A-Z a-z 0-9 . _ -, not starting with . or -")
         }
+        try validate(scope: scope)
+    }
+
+    /// Checks a scope's project and domain against the format's rules.
+    public static func validate(scope: Scope) throws {
         guard Names.isValidScopeName(scope.project), Names.isValidScopeName(scope.domain) else {
             throw CofferError.invalidArgument(
                 "invalid project or domain: use up to \(Limits.scopeNameBytes) of A-Z a-z 0-9 . _ -, not starting with . or -")
@@ -389,6 +410,8 @@ public final class Vault {
     /// the file changed on disk since it was read.
     public func save() throws {
         let cipher = try requireWriter()
+        // Through a symbolic link, the link's target is replaced and the link stays.
+        let path = try FileSystem.writeTarget(self.path)
         let lock = try heldLock ?? FileLock(forVaultAt: path)
         defer { withExtendedLifetime(lock) {} }
         let onDisk = try FileSystem.tail(path, count: VaultFile.signatureByteCount)
@@ -444,12 +467,14 @@ public final class Vault {
     /// Runs a read-modify-write on the vault at `path` with the folder's lock held throughout,
     /// so concurrent writers take turns and none loses an update. `unlock` runs once before the
     /// lock (the slow KDF), and again under the lock only if the master key changed meanwhile.
+    /// A vault that is not a regular file (a pipe, say) is refused before anything is read.
     public static func modify<R>(at path: String, unlock: (Vault) throws -> Void, _ body: (Vault) throws -> R) throws -> R {
+        let target = try FileSystem.writeTarget(path)
         let early = try Vault.open(at: path)
         try unlock(early)
-        let lock = try FileLock(forVaultAt: path)
+        let lock = try FileLock(forVaultAt: target)
         let vault: Vault
-        if try FileSystem.tail(path, count: VaultFile.signatureByteCount) == early.signature {
+        if try FileSystem.tail(target, count: VaultFile.signatureByteCount) == early.signature {
             // Nobody wrote meanwhile: the vault read before the lock is the current one.
             vault = early
         } else {
