@@ -8,7 +8,8 @@ extension CofferCommand {
             commandName: "set",
             abstract: "Store a secret. The value is typed hidden, or read from stdin or --from-file.",
             discussion: """
-                From a terminal the value is asked with echo off. From a pipe, stdin is read whole and one \
+                From a terminal the value is asked twice with echo off (--once: once); a value of several \
+                lines pasted there is refused (give it with --from-file or on a pipe). From a pipe, stdin is read whole and one \
                 final newline is dropped. --from-file keeps the file's bytes exactly. `coffer set @FILE` \
                 imports a whole file (see `coffer import`).
                 """)
@@ -35,6 +36,9 @@ extension CofferCommand {
         @Flag(name: .long, help: "Mark the secret no-reveal: usable by run and render, never printed.")
         var noReveal = false
 
+        @Flag(name: .long, help: "At a terminal, ask for the value once instead of twice.")
+        var once = false
+
         func run() throws {
             if name.hasPrefix("@") {
                 try Import.importFile(
@@ -42,7 +46,14 @@ extension CofferCommand {
                     overwrite: overwrite)
                 return
             }
+            // Everything that needs no key is checked before the value and the passphrase are asked for.
+            try Vault.validate(name: name, scope: scopeOptions.scope)
+            try Vault.validateText(description, label: "")
+            if !overwrite, try location.open().entry(name, in: scopeOptions.scope) != nil {
+                throw CofferError.entryExists(name: name, scope: scopeOptions.scope.description)
+            }
             let secret = try readValue()
+            guard !secret.isEmpty else { throw Failure(.usage, "the value is empty: coffer stores no empty values") }
             let warnings = try location.modify(unlock: unlock) { vault in
                 try vault.set(
                     name, value: secret, in: scopeOptions.scope, overwrite: overwrite,
@@ -61,13 +72,16 @@ extension CofferCommand {
             if let fromFile {
                 secret = try FileInput.read(fromFile, limit: 1 << 20)
             } else if Terminal.stdinIsTTY {
-                guard let typed = try Terminal.prompt("Value for \(name): ", limit: 1 << 20) else {
+                guard let typed = try Terminal.prompt("Value for \(name): ", limit: 1 << 20, refusingPaste: true) else {
                     throw Failure(.usage, "no value: give it on stdin, with --from-file, or at a terminal")
+                }
+                if !once, typed.count > 0 {
+                    let again = try Terminal.prompt("Repeat the value for \(name): ", limit: 1 << 20, refusingPaste: true)
+                    guard again == typed else { throw Failure(.usage, "the two values differ: nothing stored") }
                 }
                 secret = typed
             } else {
                 secret = Terminal.droppingFinalNewline(try Terminal.readSecret(fd: 0, limit: 1 << 20, what: "standard input"))
-                guard secret.count > 0 else { throw Failure(.usage, "standard input is empty: no value to store") }
             }
             return secret.withUnsafeBytes { Array($0) }
         }

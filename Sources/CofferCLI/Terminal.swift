@@ -64,10 +64,17 @@ enum Terminal {
         secret.droppingFinalNewline()
     }
 
-    /// Asks on the controlling terminal with echo off; nil when there is no terminal. The terminal
-    /// does not turn Ctrl-C or Ctrl-\ into signals meanwhile: the prompt restores echo first, then
-    /// ends the process with that signal, as the terminal would have.
-    static func prompt(_ text: String, limit: Int = 4096) throws -> SecureBytes? {
+    /// Asks on the controlling terminal with echo off; nil when there is no terminal.
+    ///
+    /// Signals stay on: Ctrl-C or Ctrl-\\ ends the command at once, and a handler restores the
+    /// terminal first (Ctrl-Z is ignored meanwhile, so a stopped prompt never resumes with echo
+    /// on). With `refusingPaste`, a line followed by more input (a multi-line value pasted at the
+    /// prompt) is refused, the rest is discarded, and the message points to --from-file or a pipe.
+    ///
+    /// Hand-written rather than libbsd's readpassphrase(3): that one restores the terminal with
+    /// TCSAFLUSH before returning, which discards the rest of a paste, so a cut-off value could
+    /// not be told from a typed one.
+    static func prompt(_ text: String, limit: Int = 4096, refusingPaste: Bool = false) throws -> SecureBytes? {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -75,38 +82,97 @@ enum Terminal {
         var saved = termios()
         let hasAttributes = tcgetattr(fd, &saved) == 0
         if hasAttributes {
+            PromptSignals.arm(fd: fd, saved: saved)
             var silent = saved
-            silent.c_lflag &= ~tcflag_t(ECHO | ISIG)
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            silent.c_lflag |= tcflag_t(ISIG | ICANON)
             tcsetattr(fd, TCSAFLUSH, &silent)
         }
-        // Only now: whatever is typed once the prompt shows is neither echoed nor a signal.
+        // Only now: whatever is typed once the prompt shows is not echoed.
         writeAll(fd, Array(text.utf8))
-        func restore() {
-            if hasAttributes { tcsetattr(fd, TCSAFLUSH, &saved) }
+        defer {
+            if hasAttributes {
+                tcsetattr(fd, TCSAFLUSH, &saved)
+                PromptSignals.disarm()
+            }
             writeAll(fd, [0x0A])
         }
-        defer { restore() }
-        let characters = withUnsafeBytes(of: saved.c_cc) { Array($0) }
-        let interrupt = characters[Int(VINTR)], quit = characters[Int(VQUIT)], suspend = characters[Int(VSUSP)]
         let buffer = SecureBytes(count: limit)
         var total = 0
         while total < limit {
-            var byte: UInt8 = 0
-            let count = read(fd, &byte, 1)
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, limit - total) }
             if count < 0 && errno == EINTR { continue }
-            guard count == 1, byte != 0x0A else { break }
-            if hasAttributes && (byte == interrupt || byte == quit) {
-                let number = byte == interrupt ? SIGINT : SIGQUIT
-                restore()
-                signal(number, SIG_DFL)
-                raise(number)
-                exit(128 + number)  // the signal was blocked: end as a shell reports it
-            }
-            if hasAttributes && byte == suspend { continue }
-            buffer.withUnsafeMutableBytes { $0[total] = byte }
-            byte = 0
-            total += 1
+            guard count > 0 else { break }
+            total += count
+            if buffer.withUnsafeBytes({ $0[total - 1] }) == 0x0A { break }
+        }
+        if refusingPaste && hasAttributes && morePending(fd, settings: saved) {
+            tcflush(fd, TCIFLUSH)
+            throw Failure(
+                .usage, "several lines were pasted at the prompt: nothing stored; give such a value with --from-file FILE or on a pipe")
         }
         return droppingFinalNewline(buffer.slice(0..<total))
     }
+
+    /// Whether more input follows the line just read: a paste arrives at once, so its next line is
+    /// there already or within a few milliseconds; a person typing is far slower. The terminal is
+    /// switched out of line mode to see a last line without a newline too; an end-of-file
+    /// character alone (Ctrl-D) is no paste.
+    private static func morePending(_ fd: Int32, settings: termios) -> Bool {
+        var peek = settings
+        peek.c_lflag &= ~tcflag_t(ECHO | ICANON)
+        withUnsafeMutableBytes(of: &peek.c_cc) { characters in
+            characters[Int(VMIN)] = 0
+            characters[Int(VTIME)] = 0
+        }
+        tcsetattr(fd, TCSANOW, &peek)
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 50) > 0 else { return false }
+        let pending = SecureBytes(count: 64)
+        let count = pending.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        let endOfFile = withUnsafeBytes(of: settings.c_cc) { $0[Int(VEOF)] }
+        return count > 1 || (count == 1 && pending.withUnsafeBytes { $0[0] } != endOfFile)
+    }
+}
+
+/// What the signal handler needs to put the terminal back: kept in globals, set before the
+/// handlers are installed (a handler may only touch plain memory and async-signal-safe calls).
+private nonisolated(unsafe) var promptDescriptor: Int32 = -1
+private nonisolated(unsafe) var promptSavedSettings = termios()
+
+private enum PromptSignals {
+    static let ending = [SIGINT, SIGQUIT, SIGTERM, SIGHUP]
+    /// The dispositions before the prompt, put back after it.
+    nonisolated(unsafe) static var previous: [(Int32, __sighandler_t?)] = []
+
+    /// The signal mask before the prompt: a parent may have left these signals blocked.
+    nonisolated(unsafe) static var previousMask = sigset_t()
+
+    static func arm(fd: Int32, saved: termios) {
+        promptSavedSettings = saved
+        promptDescriptor = fd
+        previous = ending.map { ($0, signal($0, restoreAndEnd)) } + [(SIGTSTP, signal(SIGTSTP, SIG_IGN))]
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        for number in ending { sigaddset(&unblocked, number) }
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, &previousMask)
+    }
+
+    static func disarm() {
+        pthread_sigmask(SIG_SETMASK, &previousMask, nil)
+        for (number, handler) in previous { signal(number, handler) }
+        previous = []
+        promptDescriptor = -1
+    }
+}
+
+/// Restores the terminal, then ends the process by the same signal with its default action.
+private func restoreAndEnd(_ number: Int32) {
+    if promptDescriptor >= 0 {
+        tcsetattr(promptDescriptor, TCSAFLUSH, &promptSavedSettings)
+        var newline: UInt8 = 0x0A
+        _ = write(promptDescriptor, &newline, 1)
+    }
+    signal(number, SIG_DFL)
+    raise(number)
 }

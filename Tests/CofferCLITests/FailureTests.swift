@@ -35,7 +35,7 @@ import Glibc
     @Test func emptyStdinForSetExitsOne() throws {
         let box = try Self.populated()
         let result = box.expectFailure(1) { box.unlocked(["set", "empty"], stdin: []) }
-        #expect(result.stderr == "coffer: standard input is empty: no value to store\n")
+        #expect(result.stderr == "coffer: the value is empty: coffer stores no empty values\n")
         box.expectFailure(1) { box.unlocked(["set", "empty"], stdin: Array("\n".utf8)) }
         box.expectFailure(1) { box.unlocked(["set", "empty"]) }
     }

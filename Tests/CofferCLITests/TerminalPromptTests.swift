@@ -47,11 +47,13 @@ import Glibc
 
     /// Ctrl-C at a passphrase prompt ends coffer as Ctrl-C ends any program, and the terminal's
     /// echo is back on afterwards: `stty -a`, run on the same terminal right after, says `echo`.
+    /// The shell around it ignores SIGINT (a shell without job control would get it too and
+    /// end before it can print the status); coffer catches it all the same.
     @Test func ctrlCAtAHiddenPromptRestoresEcho() throws {
         let sandbox = try Sandbox()
         sandbox.makeVault()
         var terminal = try OnTerminal(
-            "'\(CofferProcess.executable)' unlock --vault '\(sandbox.vault)'; echo \"exit $?\"; stty -a", sandbox: sandbox)
+            "trap '' INT QUIT; '\(CofferProcess.executable)' unlock --vault '\(sandbox.vault)'; echo \"exit $?\"; stty -a", sandbox: sandbox)
         guard terminal.waitForPrompt() else {
             Issue.record("no passphrase prompt: \(terminal.text)")
             return
