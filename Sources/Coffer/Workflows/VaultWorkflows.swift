@@ -77,8 +77,8 @@ extension Vault {
 
     /// `template` (read from `path`, for error messages) with each `{{ secret('NAME') }}`
     /// replaced by the value `scope` resolves NAME to; no-reveal entries are used too.
-    public func render(template: [UInt8], path: String, scope: Scope) throws -> [UInt8] {
-        try TemplateRenderer.render(template, path: path) { name in
+    public func render(template: [UInt8], path: String, scope: Scope, escape: TemplateRenderer.Escape = .none) throws -> [UInt8] {
+        try TemplateRenderer.render(template, path: path, escape: escape) { name in
             try resolve(name, for: scope).map { try value(for: name, in: $0.scope) }
         }
     }
