@@ -12,7 +12,9 @@ extension CofferCommand {
             abstract: "Write the secrets a scope resolves as dotenv, JSON, YAML, Kestra variables or a Kubernetes Secret.",
             discussion: """
                 dotenv: PG_USER="..." lines. json, yaml: a flat map of names to values. kestra: \
-                SECRET_PG_USER=<base64> lines, as Kestra reads secrets from its environment. k8s: a v1 \
+                SECRET_NAME=<base64> lines, as Kestra reads secrets from its environment, NAME being the \
+                secret's name as render's secret('NAME') uses it; a name Kestra cannot hold (anything but \
+                letters, digits and _, or a leading digit) is refused. k8s: a v1 \
                 Secret manifest with base64 data. dotenv, json and yaml need text values. No-reveal \
                 secrets are refused (exit 5). Values are not written to a terminal unless --force is given; \
                 -o writes a file atomically with mode 0600.

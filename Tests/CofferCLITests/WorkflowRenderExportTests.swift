@@ -138,8 +138,11 @@ import Glibc
         #expect(decoded == Dictionary(uniqueKeysWithValues: Self.secrets.map { (Self.variable($0.name), $0.value) }))
     }
 
-    @Test func kestraDecodesBack() throws {
-        let fixture = try Self.fixture()
+    /// One naming rule for render and Kestra: a secret is SECRET_<its name>, and
+    /// `{{ secret('<its name>') }}` renders it in both; names Kestra cannot hold are refused.
+    @Test func kestraDecodesBackUnderTheNamesRenderUses() throws {
+        let fixture = try WorkflowVault()
+        for secret in Self.secrets { try fixture.set(Self.variable(secret.name), secret.value) }
         let text = try export(fixture, ["--format", "kestra"])
         var decoded: [String: String] = [:]
         for line in text.split(separator: "\n") {
@@ -148,6 +151,12 @@ import Glibc
             decoded[variable] = String(decoding: data, as: UTF8.self)
         }
         #expect(decoded == Dictionary(uniqueKeysWithValues: Self.secrets.map { ("SECRET_" + Self.variable($0.name), $0.value) }))
+        let template = try fixture.write("flow.tpl", "u={{ secret('PG_USER') }}\n")
+        #expect(try fixture.coffer(["render", template]).stdout == "u=alice\n")
+
+        let dotted = try Self.fixture()
+        let refused = try dotted.coffer(["export", "--format", "kestra"])
+        #expect(refused.code == 1 && refused.stderr.contains("Kestra cannot hold secret 'api-key'") && refused.stdout.isEmpty, "\(refused.stderr)")
     }
 
     @Test func k8sManifestParsesBack() throws {

@@ -9,25 +9,35 @@ import Yams
         #expect(parsed.map(\.0) == awkward.map { EnvironmentName.variableName(for: $0.name) })
         #expect(parsed.map(\.1) == awkward.map(\.text))
         #expect(parsed.first?.0 == "API_KEY" && parsed[1].0 == "DB_PASS" && parsed[7].0 == "_1_0")
-        #expect(try render([("1.0", [])], .kestra) == "SECRET__1_0=\n")
     }
 
-    @Test func dotenvAndKestraRejectVariableClashes() {
-        for format in [ExportFormat.dotenv, .kestra] {
-            let variable = format == .kestra ? "SECRET_A_B" : "A_B"
-            #expect(throws: CofferError.conflict("secrets 'a.b' and 'a-b' both map to environment variable \(variable)")) {
-                try SecretExport.render([("a.b", bytes("1")), ("a-b", bytes("2"))], format: format)
-            }
+    @Test func dotenvRejectsVariableClashes() {
+        #expect(throws: CofferError.conflict("secrets 'a.b' and 'a-b' both map to environment variable A_B")) {
+            try SecretExport.render([("a.b", bytes("1")), ("a-b", bytes("2"))], format: .dotenv)
         }
     }
 
+    /// Kestra's key is the name as it is (what `render` resolves too); a name Kestra cannot hold is
+    /// refused with the name to use instead, never renamed silently.
+    @Test func kestraRefusesNamesItCannotHold() throws {
+        for name in ["pg.password", "api-key", "1x", "a b"] {
+            #expect(throws: CofferError.self) { try SecretExport.render([(name, bytes("v"))], format: .kestra) }
+        }
+        #expect(throws: CofferError.invalidArgument(
+            "Kestra cannot hold secret 'pg.password': its secrets are environment variables SECRET_<NAME> and templates "
+                + "name them by NAME, so NAME must be letters, digits and _, not starting with a digit; store it as "
+                + "PG_PASSWORD to export it to Kestra")) { try SecretExport.render([("pg.password", bytes("v"))], format: .kestra) }
+        #expect(try render([("pg_password", bytes("v")), ("_1", [])], .kestra) == "SECRET_pg_password=dg==\nSECRET__1=\n")
+    }
+
     @Test func kestraWritesBase64OfAnyBytes() throws {
-        let secrets: [(name: String, value: [UInt8])] = awkwardSecrets + [("binary.blob", [0, 0xFF, 0xFE, 10, 13])]
+        let secrets: [(name: String, value: [UInt8])] = awkwardSecrets.enumerated().map { ("S\($0.offset)", $0.element.value) }
+            + [("binary_blob", [0, 0xFF, 0xFE, 10, 13])]
         let lines = try render(secrets, .kestra).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         #expect(lines.count == secrets.count)
         for (line, secret) in zip(lines, secrets) {
             let (variable, encoded) = (line.prefix { $0 != "=" }, line.drop { $0 != "=" }.dropFirst())
-            #expect(variable == "SECRET_" + EnvironmentName.variableName(for: secret.name))
+            #expect(variable == "SECRET_" + secret.name)
             #expect(Data(base64Encoded: String(encoded)).map(Array.init) == secret.value)
         }
     }

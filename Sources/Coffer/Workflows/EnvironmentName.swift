@@ -20,6 +20,26 @@ public enum EnvironmentName {
         return prefix + name
     }
 
+    /// The key Kestra knows secret `name` by: the name itself, which `{{ secret('NAME') }}` uses
+    /// both in Kestra (reading `SECRET_NAME`) and in `render`, so a template renders the same in
+    /// both. A name that is no portable environment variable name (`[A-Za-z_][A-Za-z0-9_]*`),
+    /// such as `pg.password`, cannot be held by Kestra and is refused, with the name to use instead.
+    public static func kestraKey(for name: String) throws -> String {
+        guard isPortableName(name) else {
+            throw CofferError.invalidArgument(
+                "Kestra cannot hold secret '\(name)': its secrets are environment variables SECRET_<NAME> and templates "
+                    + "name them by NAME, so NAME must be letters, digits and _, not starting with a digit; store it as "
+                    + "\(variableName(for: name)) to export it to Kestra")
+        }
+        return name
+    }
+
+    /// `[A-Za-z_][A-Za-z0-9_]*`, not empty.
+    static func isPortableName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
     /// Accepts an empty prefix or one that is itself a valid variable name: `[A-Za-z_][A-Za-z0-9_]*`.
     public static func validatePrefix(_ prefix: String) throws {
         for (index, scalar) in prefix.unicodeScalars.enumerated() {

@@ -7,7 +7,9 @@ public enum ExportFormat: String, CaseIterable, Sendable {
     case json
     /// A flat YAML map of secret names to double-quoted values.
     case yaml
-    /// `SECRET_VAR=base64` lines: Kestra's open-source convention for secrets in environment variables.
+    /// `SECRET_NAME=base64` lines: Kestra's open-source convention for secrets in environment
+    /// variables. NAME is the secret's name as it is, the key `{{ secret('NAME') }}` uses in
+    /// Kestra and in `render` alike; names Kestra cannot hold are refused (`EnvironmentName.kestraKey`).
     case kestra
     /// A Kubernetes v1 `Secret` manifest with base64 `data`.
     case k8s
@@ -32,8 +34,8 @@ public enum SecretExport {
                 out += "\(entry.variable)=\"\(dotenvEscaped(text))\"\n"
             }
         case .kestra:
-            for entry in try EnvironmentName.environment(for: secrets, prefix: "SECRET_") {
-                out += "\(entry.variable)=\(ByteEncoding.base64(entry.value))\n"
+            for secret in secrets {
+                out += "SECRET_\(try EnvironmentName.kestraKey(for: secret.name))=\(ByteEncoding.base64(secret.value))\n"
             }
         case .json:
             try checkUniqueNames(secrets)
