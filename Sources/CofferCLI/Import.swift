@@ -64,9 +64,7 @@ extension CofferCommand {
             _ = try refuseClashes(try location.open())
             let (existing, warnings) = try location.modify(unlock: unlock) { vault in
                 let existing = try refuseClashes(vault)
-                for secret in secrets {
-                    try vault.set(secret.name, value: secret.value, in: scope, overwrite: true)
-                }
+                try vault.setAll(secrets.map { ($0.name, $0.value) }, in: scope, overwrite: true)
                 return (Set(existing.map(\.name)), StoreWarnings.lines(for: secrets.map { ($0.name, $0.value.count) }, in: vault))
             }
             warnings.forEach(Terminal.warn)

@@ -372,6 +372,56 @@ public final class Vault {
         hasUnsavedChanges = true
     }
 
+    /// Stores many values in `scope` at once (an import): each is sealed, then all are merged
+    /// into the canonical entry list in one pass, O(N log N) rather than one insertion each.
+    /// A name given twice keeps its last value. Without `overwrite`, an existing name is an
+    /// error and nothing changes. Returns how many existing entries were replaced.
+    @discardableResult
+    public func setAll(_ items: [(name: String, value: [UInt8])], in scope: Scope = .global, overwrite: Bool = false) throws -> Int {
+        let cipher = try requireWriter()
+        var last: [String: Int] = [:]
+        for (offset, item) in items.enumerated() {
+            try Vault.validate(name: item.name, scope: scope)
+            guard item.value.count <= Limits.valueBytes else {
+                throw CofferError.invalidArgument("a value is at most \(Limits.valueBytes) bytes")
+            }
+            last[item.name] = offset
+        }
+        let now = clock()
+        var incoming = try last.values.sorted().map { offset in
+            let item = items[offset]
+            let sealed = try Vault.mapKeyErrors { try cipher.seal(item.value, name: item.name, scope: scope) }
+            return Entry(name: item.name, scope: scope, created: now, updated: now, flags: 0, description: "", sealedValue: sealed[...])
+        }
+        incoming.sort(by: Entry.precedes)
+        decodeEntries()
+        let existing = decoded!.entries
+        var merged: [Entry] = []
+        merged.reserveCapacity(existing.count + incoming.count)
+        var replaced = 0, old = 0
+        for var entry in incoming {
+            while old < existing.count, Entry.precedes(existing[old], entry) {
+                merged.append(existing[old])
+                old += 1
+            }
+            if old < existing.count, Entry.compare(existing[old], entry) == 0 {
+                guard overwrite else { throw CofferError.entryExists(name: entry.name, scope: scope.description) }
+                var kept = existing[old]
+                kept.updated = max(now, kept.created)
+                kept.sealedValue = entry.sealedValue
+                entry = kept
+                replaced += 1
+                old += 1
+            }
+            merged.append(entry)
+        }
+        merged += existing[old...]
+        decoded!.entries = merged
+        sealedSinceSave += incoming.map { ($0.scope, $0.name) }
+        hasUnsavedChanges = true
+        return replaced
+    }
+
     /// Removes `name` from `scope`.
     public func remove(_ name: String, in scope: Scope = .global) throws {
         _ = try requireWriter()
