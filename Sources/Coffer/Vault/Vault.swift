@@ -388,12 +388,14 @@ public final class Vault {
             last[item.name] = offset
         }
         let now = clock()
-        var incoming = try last.values.sorted().map { offset in
+        // One scope: canonical order is the names' byte order. Offsets are sorted, not entries,
+        // which are costly to move.
+        let order = last.values.sorted { items[$0].name.utf8.lexicographicallyPrecedes(items[$1].name.utf8) }
+        let incoming = try order.map { offset in
             let item = items[offset]
             let sealed = try Vault.mapKeyErrors { try cipher.seal(item.value, name: item.name, scope: scope) }
             return Entry(name: item.name, scope: scope, created: now, updated: now, flags: 0, description: "", sealedValue: sealed[...])
         }
-        incoming.sort(by: Entry.precedes)
         decodeEntries()
         let existing = decoded!.entries
         var merged: [Entry] = []
