@@ -6,13 +6,17 @@ extension VaultOptions {
 
     /// Opens the vault for reading: refuses forged or substituted vaults, warns on rollbacks and forks.
     func open() throws -> Vault {
+        try openWarning().vault
+    }
+
+    /// `open`, also returning the findings it warned about (`verify` fails on them).
+    func openWarning() throws -> (vault: Vault, findings: [TrustStore.Finding]) {
         let path = try resolvedPath()
         let vault = try Vault.open(at: path)
         let branch = GitBranch.current(forFileAt: path)
-        for finding in try Self.refusingBlocked(Self.trustStore.check(vault, at: path, branch: branch)) {
-            Terminal.warn(finding.message)
-        }
-        return vault
+        let findings = try Self.refusingBlocked(Self.trustStore.check(vault, at: path, branch: branch))
+        for finding in findings { Terminal.warn(finding.message) }
+        return (vault, findings)
     }
 
     /// A locked read-modify-write; refuses rollbacks and forks unless --allow-rollback.

@@ -8,7 +8,8 @@ extension CofferCommand {
             abstract: "Check the vault's signature; with a key, also open every entry.",
             discussion: """
                 Without a key source (--passphrase-file, --passphrase-fd, --identity, a session) or --unlock, \
-                only the signature is checked and no prompt is shown. Exit 0 only if all that was checked is intact.
+                only the signature is checked and no prompt is shown. Exit 0 only if all that was checked is intact; \
+                a rolled back or forked vault (a warning) exits 4.
                 """)
 
         @OptionGroup var location: VaultOptions
@@ -38,11 +39,12 @@ extension CofferCommand {
         }
 
         func run() throws {
-            let vault = try location.open()
+            let (vault, findings) = try location.openWarning()
             if unlockVault || unlock.hasKeySource {
                 try unlock.unlock(vault)
             } else if !Sessions.resume(vault) {
                 report(vault, opened: nil)
+                try failOnWarnings(findings)
                 return
             }
             var opened = 0
@@ -51,6 +53,13 @@ extension CofferCommand {
                 opened += 1
             }
             report(vault, opened: opened)
+            try failOnWarnings(findings)
+        }
+
+        /// A rolled back or forked vault verifies as a file but is not what was seen before: exit 4.
+        private func failOnWarnings(_ findings: [TrustStore.Finding]) throws {
+            guard !findings.isEmpty else { return }
+            throw Failure(.corrupted, "not verified: the signature holds, but this is not the newest version seen (see the warning above)")
         }
     }
 }

@@ -30,6 +30,12 @@ import Testing
         // 6 I/O: a missing passphrase file is I/O, not a missing vault or entry
         let gone = box.expectFailure(6) { box.coffer(["get", "pg.password", "--vault", box.vault, "--passphrase-file", box.root + "/gone"]) }
         #expect(gone.stderr.contains("passphrase file"), "\(gone.stderr)")
+        // 4 rolled back: an older copy restored over the vault; verify says the signature holds, and fails
+        let older = box.bytes(box.vault)
+        box.store("newer", "newer-value")
+        try box.write(box.vault, older)
+        let rolledBack = box.expectFailure(4) { box.coffer(["verify", "--vault", box.vault]) }
+        #expect(rolledBack.stderr.contains("rollback") && rolledBack.output.contains("signature ok"), "\(rolledBack.stderr)")
         // 4 tampered: one byte of the signed part flipped
         var bytes = box.bytes(box.vault)
         bytes[bytes.count / 2] ^= 0x01
