@@ -100,6 +100,7 @@ compare: release
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/size-memory.sh
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/python-get.sh
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/peers/compare.sh
+	COFFER=$$PWD/.build/release/coffer PEERS=age KDF_COSTS=0 SIZES="1000 10000 100000" bash Benchmarks/peers/compare.sh
 
 # libFuzzer over the codec and the whole open path, FUZZ_SECONDS each (CI: a 60-second smoke).
 # SwiftPM's --sanitize=fuzzer links libFuzzer; -Xswiftc -sanitize=fuzzer also instruments the

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# coffer next to its peers, whole process, medians from hyperfine:
+# coffer next to its peers, whole process, medians: coffer and age timed in alternation (round
+# after round, each command once per round: scripts/alternate.py), so that the shared machine's
+# load weighs on both alike and their ratio holds; KeePassXC and ansible-vault (slow) by hyperfine.
+# The 1-minute load before and after every alternating block is in the report.
 #   age (one file encrypted to an X25519 recipient), KeePassXC (keepassxc-cli, one .kdbx),
 #   ansible-vault (one encrypted YAML file), coffer (passphrase slot; with and without a session).
 # For N = 100, 1,000 and 10,000 secrets (names svc.key.I, 44-character values):
@@ -14,30 +17,41 @@
 #
 # Usage: Benchmarks/peers/compare.sh
 #   SIZES="100 1000 10000"  RUNS=10 (coffer, age)  SLOW_RUNS=5 (KeePassXC, ansible-vault)
-#   COFFER=path (skip the build)  OUT=file.md (also write the tables there)  KEEP=1
+#   PEERS="age keepassxc ansible-vault" (the peers to run; `make compare` also runs PEERS=age at
+#   SIZES="1000 10000 100000" for the whole-command figures of get, set and rotate)
+#   KDF_COSTS=0 (skip the KDF section)  COFFER=path (skip the build)  OUT=file.md (also write the tables there)  KEEP=1
 set -uo pipefail
 source "$(dirname "$0")/../scripts/common.sh"
 
 SIZES=${SIZES:-100 1000 10000}
 RUNS=${RUNS:-10}
 SLOW_RUNS=${SLOW_RUNS:-5}
+PEERS=${PEERS:-age keepassxc ansible-vault}
+KDF_COSTS=${KDF_COSTS:-1}
 
 # MARK: peers
 need_command hyperfine hyperfine
 need_command python3 python3
-command -v age >/dev/null || { say "installing age..."; apt_install age; }
-command -v keepassxc-cli >/dev/null || { say "installing keepassxc (keepassxc-cli)..."; apt_install keepassxc; }
-if ! command -v ansible-vault >/dev/null; then
-    say "installing ansible-core (pip)..."
-    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
-    python3 -m pip install -q ansible-core >/dev/null 2>&1 \
-        || python3 -m pip install -q --break-system-packages ansible-core >/dev/null 2>&1 \
-        || python3 -m pip install -q --user ansible-core >/dev/null 2>&1
-    export PATH="$PATH:$HOME/.local/bin"
-fi
 declare -A HAVE
 HAVE[coffer]=1
 for tool in age keepassxc-cli ansible-vault; do
+    case " $PEERS " in
+        *" ${tool%-cli} "*) ;;
+        *) HAVE[$tool]=0; continue ;;
+    esac
+    if ! command -v "$tool" >/dev/null; then
+        say "installing $tool..."
+        case $tool in
+            age) apt_install age ;;
+            keepassxc-cli) apt_install keepassxc ;;
+            ansible-vault)
+                python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+                python3 -m pip install -q ansible-core >/dev/null 2>&1 \
+                    || python3 -m pip install -q --break-system-packages ansible-core >/dev/null 2>&1 \
+                    || python3 -m pip install -q --user ansible-core >/dev/null 2>&1
+                export PATH="$PATH:$HOME/.local/bin" ;;
+        esac
+    fi
     if command -v "$tool" >/dev/null; then HAVE[$tool]=1; else HAVE[$tool]=0; say "NOTE: $tool is not available: its columns say so"; fi
 done
 # ansible-vault lives in the user's HOME; keep its path before HOME moves to the workspace.
@@ -110,7 +124,32 @@ measure() {
     say "  $op/$n/$tool: $ms ms"
     record "$op" "$n" "$tool" "$ms"
 }
-unavailable() { record "$1" "$2" "$3" "n/a: $4"; }
+unavailable() { case " $PEERS " in *" $3 "*) record "$1" "$2" "$3" "n/a: $4" ;; esac; }
+
+# alternate OP N RUNS NAME PREPARE COMMAND [NAME PREPARE COMMAND ...]: checks each command once,
+# then times them in alternating rounds (a warm-up round first); PREPARE ('' for none) is untimed.
+alternate() {
+    local op=$1 n=$2 runs=$3; shift 3
+    local items=()
+    while [ "$#" -ge 3 ]; do items+=(--item "$1" "$2" "$3"); shift 3; done
+    python3 "$BENCH_ROOT/Benchmarks/scripts/alternate.py" --runs "$runs" --warmup 1 \
+        --results "$RESULTS" --op "$op" --n "$n" "${items[@]}"
+}
+# The age items of a block, or nothing (and the n/a row) when age is missing.
+age_item() { # OP N PREPARE COMMAND
+    if [ "${HAVE[age]}" = 1 ]; then printf '%s\0%s\0%s\0' age "$3" "$4"; else unavailable "$1" "$2" age "not installed"; fi
+}
+
+# MARK: start-up: coffer's fixed cost next to a Swift binary that only prints, linked the same way
+# (Swift runtime linked in, libsodium), and to age's.
+printf 'print("1.0.0")\n' > "$WORK/bare.swift"
+if swiftc -O -static-stdlib "$WORK/bare.swift" -o "$WORK/bare-swift" -Xlinker --no-as-needed -lsodium >/dev/null 2>&1; then
+    mapfile -d '' AGE < <(age_item startup - "" "age --version")
+    alternate startup - "$((RUNS * 3))" "coffer --version" "" "$C --version" \
+        "bare Swift binary, same libraries" "" "$WORK/bare-swift" "${AGE[@]}"
+else
+    say "NOTE: swiftc could not build the bare Swift binary: no start-up row"
+fi
 
 for n in $SIZES; do
     say "N = $n"
@@ -123,11 +162,10 @@ for n in $SIZES; do
     TINY="--kdf-ops 1 --kdf-memory 8"
 
     # MARK: create
-    measure create "$n" "coffer" "$RUNS" --prepare "rm -rf $D/create.coffer $D/create-state" -- \
-        "export XDG_STATE_HOME=$D/create-state; $C init --vault $D/create.coffer $TINY --passphrase-file $PW 2>/dev/null && $C import $D/secrets.env --vault $D/create.coffer --passphrase-file $PW 2>/dev/null"
-    if [ "${HAVE[age]}" = 1 ]; then
-        measure create "$n" "age" "$RUNS" --prepare "rm -f $D/create.age" -- "age -r $PUB -o $D/create.age $D/secrets.env"
-    else unavailable create "$n" age "not installed"; fi
+    mapfile -d '' AGE < <(age_item create "$n" "rm -f $D/create.age" "age -r $PUB -o $D/create.age $D/secrets.env")
+    alternate create "$n" "$RUNS" "coffer" "rm -rf $D/create.coffer $D/create-state" \
+        "export XDG_STATE_HOME=$D/create-state; $C init --vault $D/create.coffer $TINY --passphrase-file $PW 2>/dev/null && $C import $D/secrets.env --vault $D/create.coffer --passphrase-file $PW 2>/dev/null" \
+        "${AGE[@]}"
     if [ "${HAVE[keepassxc-cli]}" = 1 ]; then
         measure create "$n" "keepassxc" "$SLOW_RUNS" --prepare "rm -f $D/create.kdbx" -- \
             "$B/kp 'pw\npw\n' import -q -p $D/secrets.xml $D/create.kdbx"
@@ -147,20 +185,19 @@ for n in $SIZES; do
     NOSESSION="env -u COFFER_SESSION"
 
     # MARK: read one
-    measure read "$n" "coffer (session)" "$RUNS" -- "$C get $NAME --vault $V"
-    measure read "$n" "coffer (passphrase)" "$RUNS" -- "$NOSESSION $C get $NAME --vault $V --passphrase-file $PW"
-    if [ "${HAVE[age]}" = 1 ]; then measure read "$n" age "$RUNS" -- "$B/age-read $D/v.age $NAME"
-    else unavailable read "$n" age "not installed"; fi
+    mapfile -d '' AGE < <(age_item read "$n" "" "$B/age-read $D/v.age $NAME")
+    alternate read "$n" "$RUNS" "coffer (session)" "" "$C get $NAME --vault $V" \
+        "coffer (passphrase)" "" "$NOSESSION $C get $NAME --vault $V --passphrase-file $PW" "${AGE[@]}"
     if [ "${HAVE[keepassxc-cli]}" = 1 ]; then measure read "$n" keepassxc "$SLOW_RUNS" -- "$B/kp 'pw\n' show -q -s -a Password $D/v.kdbx $NAME"
     else unavailable read "$n" keepassxc "not installed"; fi
     if [ "${HAVE[ansible-vault]}" = 1 ]; then measure read "$n" ansible-vault "$SLOW_RUNS" -- "$B/ansible-read $D/v.vault $NAME"
     else unavailable read "$n" ansible-vault "not installed"; fi
 
     # MARK: overwrite one
-    measure overwrite "$n" "coffer (session)" "$RUNS" -- "$C set $NAME --overwrite --from-file $WORK/value --vault $V"
-    measure overwrite "$n" "coffer (passphrase)" "$RUNS" -- "$NOSESSION $C set $NAME --overwrite --from-file $WORK/value --vault $V --passphrase-file $PW"
-    if [ "${HAVE[age]}" = 1 ]; then measure overwrite "$n" age "$RUNS" -- "$B/age-overwrite $D/v.age $NAME"
-    else unavailable overwrite "$n" age "not installed"; fi
+    mapfile -d '' AGE < <(age_item overwrite "$n" "" "$B/age-overwrite $D/v.age $NAME")
+    alternate overwrite "$n" "$RUNS" "coffer (session)" "" "$C set $NAME --overwrite --from-file $WORK/value --vault $V" \
+        "coffer (passphrase)" "" "$NOSESSION $C set $NAME --overwrite --from-file $WORK/value --vault $V --passphrase-file $PW" \
+        "${AGE[@]}"
     if [ "${HAVE[keepassxc-cli]}" = 1 ]; then measure overwrite "$n" keepassxc "$SLOW_RUNS" -- "$B/kp 'pw\nnew-value\n' edit -q -p $D/v.kdbx $NAME"
     else unavailable overwrite "$n" keepassxc "not installed"; fi
     if [ "${HAVE[ansible-vault]}" = 1 ]; then measure overwrite "$n" ansible-vault "$SLOW_RUNS" -- "$B/ansible-overwrite $D/v.vault $NAME"
@@ -176,14 +213,14 @@ for n in $SIZES; do
     else unavailable passwd "$n" ansible-vault "not installed"; fi
 
     # MARK: re-key (a fresh data key, every secret re-encrypted)
-    measure rekey "$n" "coffer" "$RUNS" -- "$NOSESSION $C rotate --vault $V --passphrase-file $PW"
-    if [ "${HAVE[age]}" = 1 ]; then measure rekey "$n" age "$RUNS" -- "$B/age-rekey $D/v.age"
-    else unavailable rekey "$n" age "not installed"; fi
+    mapfile -d '' AGE < <(age_item rekey "$n" "" "$B/age-rekey $D/v.age")
+    alternate rekey "$n" "$RUNS" "coffer" "" "$NOSESSION $C rotate --vault $V --passphrase-file $PW" "${AGE[@]}"
     unavailable rekey "$n" keepassxc "no separate data key: every save re-encrypts the whole file under a fresh master seed, so re-keying is the passphrase change above"
     unavailable rekey "$n" ansible-vault "no separate data key: ansible-vault rekey (the passphrase row) re-encrypts the whole file"
 done
 
 # MARK: KDF cost, separately (whole process, 100 secrets)
+if [ "$KDF_COSTS" = 1 ]; then
 say "KDF costs"
 D="$WORK/kdf"
 mkdir -p "$D"
@@ -213,6 +250,7 @@ if [ "${HAVE[ansible-vault]}" = 1 ]; then
     record kdf 100 "ansible-vault: PBKDF2-HMAC-SHA256, 10,000 iterations (fixed), in-process" "$pbkdf2"
 fi
 record kdf - "age: X25519 recipient" "n/a: no KDF (age -p would use scrypt, but reads passphrases only from a terminal)"
+fi
 check_quiet
 
 # MARK: report
@@ -220,6 +258,7 @@ python3 - "$RESULTS" "$SIZES" "$(date -u +%Y-%m-%d)" "$(nproc)" "$(cut -d' ' -f1
 import sys, collections
 path, sizes, date, cores, load = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4], sys.argv[5]
 rows = [line.rstrip("\n").split("\t") for line in open(path) if line.strip()]
+loads = [(n, op, value) for o, n, op, value in rows if o == "load"]
 titles = {
     "create": "Create a vault of N secrets",
     "read": "Read one secret, fresh process",
@@ -248,12 +287,34 @@ for op, title in titles.items():
                 v = "n/a ¹" if tool != "" else v
             cells.append(v)
         print(f"| {tool} | " + " | ".join(cells) + " |")
+    def number(text):
+        try: return float(text)
+        except ValueError: return None
+    for tool, values in table.items():
+        if not tool.startswith("coffer") or "age" not in table:
+            continue
+        cells = []
+        for n in sizes:
+            mine, theirs = number(values.get(n, "")), number(table["age"].get(n, ""))
+            cells.append(f"{mine / theirs:.2f}x" if mine and theirs else "")
+        if any(cells):
+            print(f"| {tool} / age | " + " | ".join(cells) + " |")
     for (o, tool), why in notes.items():
         if o == op:
             print(f"\n¹ {tool}: {why}")
-print("\n### KDF cost (separately)\n")
-print("| what | median ms |")
-print("|------|----------:|")
+startup = [(tool, value) for o, n, tool, value in rows if o == "startup"]
+if startup:
+    print("\n### Start-up (fixed cost of a process)\n")
+    print("| command | median ms |")
+    print("|------|----------:|")
+    for tool, value in startup:
+        print(f"| {tool} | {value} |")
+if loads:
+    print("\n1-minute load before -> after each alternating block: " + "; ".join(f"{op} {n}: {v}" for n, op, v in loads))
+if any(o == "kdf" for o, *_ in rows):
+    print("\n### KDF cost (separately)\n")
+    print("| what | median ms |")
+    print("|------|----------:|")
 for o, n, tool, value in rows:
     if o == "kdf":
         print(f"| {tool} | {value} |")

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Times several commands in alternation: round after round, each command once per round (the
+order rotated every round), so that a change in the machine's load weighs on all of them alike.
+hyperfine times one command after the other, which on a shared machine makes ratios drift.
+
+Usage: alternate.py --runs N [--warmup W] [--results FILE --op OP --n N] \
+           --item NAME PREPARE COMMAND [--item ...]
+  PREPARE runs (untimed, through sh) before each timed run of COMMAND; '' for none.
+  COMMAND runs through sh -c only when it needs a shell (pipes, ;, &&, $, redirections);
+  otherwise it is executed directly, so no shell's start-up is in the figure.
+Prints one line per item on stderr; with --results, appends `OP<TAB>N<TAB>NAME<TAB>MEDIAN_MS`
+lines (or `failed`) and one `load` line: the 1-minute load average before and after the block.
+"""
+import argparse, os, shlex, statistics, subprocess, sys, time
+
+SHELL_SYNTAX = set("|;&$<>()`*?~{}\n")
+
+
+def argv_for(command):
+    if SHELL_SYNTAX & set(command):
+        return ["sh", "-c", command]
+    return shlex.split(command)
+
+
+def run(argv):
+    return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
+
+def load():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, required=True)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--results")
+    parser.add_argument("--op", default="")
+    parser.add_argument("--n", default="")
+    parser.add_argument("--item", nargs=3, action="append", metavar=("NAME", "PREPARE", "COMMAND"), required=True)
+    args = parser.parse_args()
+
+    items = []
+    for name, prepare, command in args.item:
+        item = {"name": name, "prepare": prepare, "argv": argv_for(command), "times": []}
+        if prepare:
+            run(["sh", "-c", prepare])
+        checked = subprocess.run(item["argv"], stdin=subprocess.DEVNULL, capture_output=True)
+        if checked.returncode != 0:
+            tail = " ".join(checked.stderr.decode(errors="replace").strip().splitlines()[-2:])
+            print(f"  {args.op}/{args.n}/{name}: the command failed, not timed: {tail}", file=sys.stderr)
+            item["failed"] = True
+        items.append(item)
+    live = [item for item in items if not item.get("failed")]
+
+    before = load()
+    for round_number in range(args.warmup + args.runs):
+        shift = round_number % max(len(live), 1)
+        for item in live[shift:] + live[:shift]:
+            if item["prepare"]:
+                run(["sh", "-c", item["prepare"]])
+            start = time.perf_counter()
+            status = run(item["argv"])
+            elapsed = time.perf_counter() - start
+            if status != 0:
+                item["failed"] = True
+            if round_number >= args.warmup:
+                item["times"].append(elapsed * 1000)
+    after = load()
+
+    lines = []
+    for item in items:
+        if item.get("failed"):
+            value = "failed"
+        else:
+            value = "%.1f" % statistics.median(item["times"])
+        print(f"  {args.op}/{args.n}/{item['name']}: {value} ms", file=sys.stderr)
+        lines.append(f"{args.op}\t{args.n}\t{item['name']}\t{value}\n")
+    print(f"  (load {before} before, {after} after; {args.runs} alternating rounds)", file=sys.stderr)
+    lines.append(f"load\t{args.n}\t{args.op}\t{before} -> {after}\n")
+    if args.results:
+        with open(args.results, "a") as out:
+            out.writelines(lines)
+
+
+if __name__ == "__main__":
+    main()
