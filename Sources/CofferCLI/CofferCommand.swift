@@ -37,7 +37,8 @@ struct CofferCommand: ParsableCommand {
             Glibc.exit(report(unknown))
         }
         do {
-            var command = try parseAsRoot()
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            var command = try HotCommands.parse(arguments) ?? parseAsRoot(arguments)
             try command.run()
         } catch {
             Glibc.exit(report(error))
@@ -46,22 +47,23 @@ struct CofferCommand: ParsableCommand {
 
     /// Prints `error` as one line and returns its exit code.
     static func report(_ error: Error) -> Int32 {
-        if let failure = error as? Failure {
-            Terminal.printError(failure.message)
-            return failure.code.rawValue
-        }
+        if let exit = error as? ExitCode { return exit.rawValue }
+        let (code, text) = outcome(of: error)
+        if code == 0 { print(text) } else { Terminal.printError(text) }
+        return code
+    }
+
+    /// The exit code `error` ends the process with, and the text said: one line on stderr, or
+    /// (help and version, exit 0) the whole text on stdout.
+    static func outcome(of error: Error) -> (code: Int32, text: String) {
+        if let failure = error as? Failure { return (failure.code.rawValue, failure.message) }
         if let error = error as? CofferError {
             let failure = Failure(error)
-            Terminal.printError(failure.message)
-            return failure.code.rawValue
+            return (failure.code.rawValue, failure.message)
         }
-        if let exit = error as? ExitCode { return exit.rawValue }
+        if let exit = error as? ExitCode { return (exit.rawValue, "") }
         let code = exitCode(for: error)
-        if code == .success {
-            print(fullMessage(for: error))
-            return 0
-        }
-        Terminal.printError(message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage")
-        return ExitStatus.usage.rawValue
+        if code == .success { return (0, fullMessage(for: error)) }
+        return (ExitStatus.usage.rawValue, message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage")
     }
 }

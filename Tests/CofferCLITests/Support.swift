@@ -64,7 +64,8 @@ enum CofferProcess {
 
     /// Starts `coffer args...` without waiting for it.
     static func start(_ args: [String], stdin: Input, environment: [String: String], cwd: String) -> Running {
-        launch([executable] + args, stdin: stdin, environment: environment, cwd: cwd)
+        HotCommandTests.expectBothParsersAgree(args)
+        return launch([executable] + args, stdin: stdin, environment: environment, cwd: cwd)
     }
 
     private static func launch(_ command: [String], stdin: Input, environment: [String: String], cwd: String) -> Running {

@@ -1,0 +1,59 @@
+import ArgumentParser
+@testable import CofferCLI
+import Testing
+
+/// The hot commands' own parse (`HotCommands`) against swift-argument-parser's full parse of the
+/// whole command tree: for every argument list, the same command with the same values, or the
+/// same error line and exit code. Every command line the CLI tests run is checked the same way
+/// (`CofferProcess.start`); the lists here add the forms a user might type that they do not.
+@Suite struct HotCommandTests {
+    /// What the CLI does with `arguments` after parsing: the parsed command, dumped with every
+    /// value it holds, or the exit code and text of the parse error.
+    static func outcome(_ parse: () throws -> ParsableCommand?) -> String? {
+        do {
+            guard let command = try parse() else { return nil }
+            var text = ""
+            dump(command, to: &text)
+            return text
+        } catch {
+            let (code, text) = CofferCommand.outcome(of: error)
+            return "exit \(code): \(text)"
+        }
+    }
+
+    /// Expects the hot path, where it takes `arguments`, to end as the full parser does.
+    static func expectBothParsersAgree(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let hot = outcome({ try HotCommands.parse(arguments) }) else { return }
+        let full = outcome { try CofferCommand.parseAsRoot(arguments) }
+        #expect(hot == full, "coffer \(arguments.joined(separator: " "))", sourceLocation: sourceLocation)
+    }
+
+    static let forms: [[String]] = [
+        ["get", "pg.password"], ["get", "pg.password", "--project", "shop", "--domain", "prod"],
+        ["get", "--vault=v.coffer", "x", "--passphrase-file", "pw"], ["get", "x", "-i", "id.key"], ["get", "x", "-v"],
+        ["get", "x", "--local"], ["get", "--", "-odd"], ["get"], ["get", "a", "b"], ["get", "x", "--unknown"],
+        ["get", "x", "--project"], ["get", "x", "--passphrase-fd", "three"], ["get", "help"], ["get", "x", "--allow-rollback"],
+        ["set", "x"], ["set", "x", "--overwrite", "--from-file", "value"], ["set", "x", "--no-reveal", "--description", "d"],
+        ["set", "x", "--overwrite", "--project", "p", "--vault", "v"], ["set"], ["set", "x", "--from-file"],
+        ["set", "x", "extra"], ["set", "x", "--reveal"],
+        ["list"], ["ls"], ["list", "--values"], ["list", "--project", "p", "--domain", "d"], ["ls", "--bogus"], ["list", "extra"],
+    ]
+
+    @Test(arguments: forms)
+    func theHotPathEndsAsTheFullParserDoes(_ arguments: [String]) {
+        #expect(Self.outcome({ try HotCommands.parse(arguments) }) != nil, "not taken: \(arguments)")
+        Self.expectBothParsersAgree(arguments)
+    }
+
+    static let fullParserForms: [[String]] = [
+        ["get", "--help"], ["get", "-h"], ["get", "x", "-vh"], ["set", "--help=x"], ["get", "--version"],
+        ["get", "--generate-completion-script", "bash"], ["get", "--generate-completion-script=zsh"],
+        ["---completion", "get", "--", "--vault"], ["get", "--experimental-dump-help"], ["help", "get"], ["list", "-help"],
+        ["rotate"], ["slots", "list"], ["run", "--", "env"], [], ["--version"],
+    ]
+
+    @Test(arguments: fullParserForms)
+    func helpVersionCompletionsAndOtherCommandsGoToTheFullParser(_ arguments: [String]) throws {
+        #expect(try HotCommands.parse(arguments) == nil)
+    }
+}
