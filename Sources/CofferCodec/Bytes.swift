@@ -30,6 +30,10 @@ struct ByteWriter {
 
     mutating func raw<C: Collection<UInt8>>(_ data: C) { bytes.append(contentsOf: data) }
 
+    mutating func raw(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     mutating func lengthPrefixed<C: Collection<UInt8>>(_ data: C) {
         uvarint(UInt64(data.count))
         bytes.append(contentsOf: data)

@@ -15,20 +15,46 @@ public enum FormatMessages {
 
     /// Message for the entry key of `name` (keyed by its scope key).
     public static func entryKey(name: String) -> [UInt8] {
-        var writer = ByteWriter(bytes: label("coffer-entry\0"))
-        writer.lengthPrefixed(name.utf8)
-        return writer.bytes
+        var bytes: [UInt8] = []
+        entryKey(name: name, into: &bytes)
+        return bytes
     }
 
     /// Associated data of an entry's sealed value.
     public static func entryAssociatedData(vaultID: [UInt8], scope: Scope, name: String) -> [UInt8] {
-        var writer = ByteWriter(bytes: label("coffer-entry\0"))
-        writer.u8(VaultFile.major)
-        writer.raw(vaultID)
-        writer.lengthPrefixed(scope.project.utf8)
-        writer.lengthPrefixed(scope.domain.utf8)
-        writer.lengthPrefixed(name.utf8)
-        return writer.bytes
+        var bytes: [UInt8] = []
+        entryAssociatedData(vaultID: vaultID, scope: scope, name: name, into: &bytes)
+        return bytes
+    }
+
+    /// `entryKey(name:)` written over `buffer`, reusing its storage (re-keying builds one per entry).
+    public static func entryKey(name: String, into buffer: inout [UInt8]) {
+        rewrite(&buffer) { writer in
+            writer.raw(entryLabel)
+            writer.lengthPrefixed(name.utf8)
+        }
+    }
+
+    /// `entryAssociatedData(vaultID:scope:name:)` written over `buffer`, reusing its storage.
+    public static func entryAssociatedData(vaultID: [UInt8], scope: Scope, name: String, into buffer: inout [UInt8]) {
+        rewrite(&buffer) { writer in
+            writer.raw(entryLabel)
+            writer.u8(VaultFile.major)
+            writer.raw(vaultID)
+            writer.lengthPrefixed(scope.project.utf8)
+            writer.lengthPrefixed(scope.domain.utf8)
+            writer.lengthPrefixed(name.utf8)
+        }
+    }
+
+    private static let entryLabel: StaticString = "coffer-entry\0"
+
+    private static func rewrite(_ buffer: inout [UInt8], _ body: (inout ByteWriter) -> Void) {
+        var writer = ByteWriter()
+        swap(&writer.bytes, &buffer)
+        writer.bytes.removeAll(keepingCapacity: true)
+        body(&writer)
+        swap(&writer.bytes, &buffer)
     }
 
     /// Binds a slot's wrapped grant to its vault, slot id and scope.

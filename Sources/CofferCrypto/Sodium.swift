@@ -38,6 +38,34 @@ public enum SecureRandom {
     }
 }
 
+/// Nonces drawn from the system's randomness a batch at a time: one `randombytes_buf` into a
+/// buffer serves many seals, instead of one draw per seal (re-keying seals every entry).
+public struct NonceBatch {
+    private var buffer: [UInt8]
+    private var next: Int
+    private let nonceByteCount: Int
+
+    public init(nonceByteCount: Int, perDraw: Int = 1024) {
+        self.nonceByteCount = nonceByteCount
+        buffer = [UInt8](repeating: 0, count: nonceByteCount * perDraw)
+        next = buffer.count
+    }
+
+    /// Calls `body` with a fresh nonce, never handed out before.
+    public mutating func withNext<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        if next == buffer.count {
+            buffer.withUnsafeMutableBytes { SecureRandom.fill($0) }
+            next = 0
+        }
+        let start = next
+        next += nonceByteCount
+        let result = buffer.withUnsafeBytes { bytes in
+            Result { () throws(E) -> R in try body(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + nonceByteCount)])) }
+        }
+        return try result.get()
+    }
+}
+
 extension Array where Element == UInt8 {
     /// Overwrites the bytes with zeros through `sodium_memzero`, which the compiler cannot drop:
     /// for plaintext that ends up in an ordinary array.

@@ -32,27 +32,37 @@ public enum XChaCha20Poly1305 {
         _ plaintext: UnsafeRawBufferPointer, key: SecureBytes, nonce: [UInt8]? = nil,
         authenticating associatedData: UnsafeRawBufferPointer
     ) -> SealedBox {
-        Sodium.ensureInitialized()
-        precondition(key.count == keyByteCount, "XChaCha20-Poly1305 takes a 32-byte key")
         precondition(nonce == nil || nonce!.count == nonceByteCount, "XChaCha20-Poly1305 takes a 24-byte nonce")
         let total = plaintext.count + overhead
         let combined = [UInt8](unsafeUninitializedCapacity: total) { output, initialized in
             let out = UnsafeMutableRawBufferPointer(output)
-            if let nonce {
-                out.copyBytes(from: nonce)
-            } else {
-                SecureRandom.fill(UnsafeMutableRawBufferPointer(rebasing: out[0..<nonceByteCount]))
-            }
-            key.withUnsafeBytes { key in
-                _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
-                    output.baseAddress! + nonceByteCount, nil,
-                    plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plaintext.count),
-                    associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(associatedData.count),
-                    nil, output.baseAddress!, key.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            }
+            let nonceBytes = UnsafeMutableRawBufferPointer(rebasing: out[0..<nonceByteCount])
+            if let nonce { nonceBytes.copyBytes(from: nonce) } else { SecureRandom.fill(nonceBytes) }
+            seal(plaintext, key: key, nonce: UnsafeRawBufferPointer(nonceBytes), authenticating: associatedData, into: out)
             initialized = total
         }
         return SealedBox(unchecked: combined)
+    }
+
+    /// Seals `plaintext` with `nonce` into `output` (`nonce || ciphertext || tag`, exactly
+    /// `plaintext.count + overhead` bytes; `nonce` may already be its first bytes).
+    public static func seal(
+        _ plaintext: UnsafeRawBufferPointer, key: SecureBytes, nonce: UnsafeRawBufferPointer,
+        authenticating associatedData: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    ) {
+        Sodium.ensureInitialized()
+        precondition(key.count == keyByteCount, "XChaCha20-Poly1305 takes a 32-byte key")
+        precondition(nonce.count == nonceByteCount, "XChaCha20-Poly1305 takes a 24-byte nonce")
+        precondition(output.count == plaintext.count + overhead)
+        let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        if UnsafeRawPointer(out) != nonce.baseAddress { output.baseAddress!.copyMemory(from: nonce.baseAddress!, byteCount: nonceByteCount) }
+        key.withUnsafeBytes { key in
+            _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
+                out + nonceByteCount, nil,
+                plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plaintext.count),
+                associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(associatedData.count),
+                nil, out, key.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     public static func seal(
@@ -68,19 +78,29 @@ public enum XChaCha20Poly1305 {
         _ box: SealedBox, key: SecureBytes, authenticating associatedData: UnsafeRawBufferPointer,
         into output: UnsafeMutableRawBufferPointer
     ) throws {
+        try box.combined.withUnsafeBytes { sealed throws in
+            try open(combined: sealed, key: key, authenticating: associatedData, into: output)
+        }
+    }
+
+    /// Opens `nonce || ciphertext || tag` read in place into `output`, which must hold exactly
+    /// `combined.count - overhead` bytes; fails when `combined` is shorter than `overhead`.
+    public static func open(
+        combined sealed: UnsafeRawBufferPointer, key: SecureBytes, authenticating associatedData: UnsafeRawBufferPointer,
+        into output: UnsafeMutableRawBufferPointer
+    ) throws {
         Sodium.ensureInitialized()
         guard key.count == keyByteCount else { throw CryptoError.invalidKey }
-        precondition(output.count == box.plaintextCount)
-        let status = box.combined.withUnsafeBytes { sealed in
-            key.withUnsafeBytes { key in
-                crypto_aead_xchacha20poly1305_ietf_decrypt(
-                    output.baseAddress?.assumingMemoryBound(to: UInt8.self), nil, nil,
-                    sealed.baseAddress!.assumingMemoryBound(to: UInt8.self) + nonceByteCount,
-                    UInt64(sealed.count - nonceByteCount),
-                    associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(associatedData.count),
-                    sealed.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                    key.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            }
+        guard sealed.count >= overhead else { throw CryptoError.authenticationFailed }
+        precondition(output.count == sealed.count - overhead)
+        let status = key.withUnsafeBytes { key in
+            crypto_aead_xchacha20poly1305_ietf_decrypt(
+                output.baseAddress?.assumingMemoryBound(to: UInt8.self), nil, nil,
+                sealed.baseAddress!.assumingMemoryBound(to: UInt8.self) + nonceByteCount,
+                UInt64(sealed.count - nonceByteCount),
+                associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(associatedData.count),
+                sealed.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                key.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
         guard status == 0 else { throw CryptoError.authenticationFailed }
     }

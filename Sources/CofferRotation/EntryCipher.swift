@@ -1,5 +1,5 @@
 public import CofferCodec
-import CofferCrypto
+public import CofferCrypto
 
 /// Seals and opens entry values of one vault under a grant (Specs/vault-format.md §3.2).
 public struct EntryCipher {
@@ -13,22 +13,20 @@ public struct EntryCipher {
         self.grant = grant
     }
 
-    private func deriveEntryKey(scope: Scope, name: String) throws(KeyError) {
+    private func deriveEntryKey(scope: Scope, message: [UInt8]) throws(KeyError) {
         let scopeKey = try grant.scopeKey(for: scope)
-        FormatMessages.entryKey(name: name).withUnsafeBytes {
-            BLAKE2b.keyedHash($0, key: scopeKey, into: entryKey)
-        }
+        message.withUnsafeBytes { BLAKE2b.keyedHash($0, key: scopeKey, into: entryKey) }
     }
 
     /// `nonce || ciphertext || tag` of `value`, with a fresh nonce.
     public func seal(_ value: [UInt8], name: String, scope: Scope) throws(KeyError) -> [UInt8] {
-        try deriveEntryKey(scope: scope, name: name)
+        try deriveEntryKey(scope: scope, message: FormatMessages.entryKey(name: name))
         let ad = FormatMessages.entryAssociatedData(vaultID: vaultID, scope: scope, name: name)
         return XChaCha20Poly1305.seal(value, key: entryKey, authenticating: ad).combined
     }
 
     public func open(_ entry: Entry) throws(KeyError) -> [UInt8] {
-        try deriveEntryKey(scope: entry.scope, name: entry.name)
+        try deriveEntryKey(scope: entry.scope, message: FormatMessages.entryKey(name: entry.name))
         let ad = FormatMessages.entryAssociatedData(vaultID: vaultID, scope: entry.scope, name: entry.name)
         do {
             let box = try XChaCha20Poly1305.SealedBox(combined: Array(entry.sealedValue))
@@ -36,5 +34,78 @@ public struct EntryCipher {
         } catch {
             throw .tampered(part: "entry \(entry.scope)/\(entry.name)")
         }
+    }
+
+    private enum ResealOutcome { case checked, oldDidNotOpen, newDidNotOpen }
+
+    /// Buffers that `reseal` reuses from one entry to the next. `value` and `check` hold
+    /// plaintext between one entry's open and its check: call `wipe()` when done.
+    public struct ResealScratch {
+        fileprivate var keyMessage: [UInt8] = []
+        fileprivate var associatedData: [UInt8] = []
+        fileprivate var value: [UInt8] = []
+        fileprivate var check: [UInt8] = []
+
+        public init() {}
+
+        public mutating func wipe() {
+            value.wipe()
+            check.wipe()
+        }
+
+        fileprivate mutating func reserve(_ count: Int) {
+            guard value.count < count else { return }
+            wipe()
+            value = [UInt8](repeating: 0, count: count)
+            check = [UInt8](repeating: 0, count: count)
+        }
+    }
+
+    /// `entry`'s value, opened with this cipher, sealed under `writer` with `nonce`; the new
+    /// seal is opened again and compared with the value before it is returned, so a re-key
+    /// checks each entry in the same pass. Allocates only the returned sealed value.
+    public func reseal(
+        _ entry: Entry, to writer: EntryCipher, nonce: UnsafeRawBufferPointer, scratch: inout ResealScratch
+    ) throws(KeyError) -> [UInt8] {
+        precondition(writer.vaultID == vaultID, "re-sealing stays within one vault")
+        FormatMessages.entryKey(name: entry.name, into: &scratch.keyMessage)
+        FormatMessages.entryAssociatedData(vaultID: vaultID, scope: entry.scope, name: entry.name, into: &scratch.associatedData)
+        try deriveEntryKey(scope: entry.scope, message: scratch.keyMessage)
+        try writer.deriveEntryKey(scope: entry.scope, message: scratch.keyMessage)
+        let count = entry.sealedValue.count - XChaCha20Poly1305.overhead
+        guard count >= 0 else { throw .tampered(part: "entry \(entry.scope)/\(entry.name)") }
+        scratch.reserve(count)
+        var sealed: [UInt8] = []
+        // Array.withUnsafeBytes rethrows untyped errors: the closures report through `outcome`.
+        var outcome = ResealOutcome.oldDidNotOpen
+        scratch.associatedData.withUnsafeBytes { ad in
+            scratch.value.withUnsafeMutableBytes { valueBuffer in
+                let value = UnsafeMutableRawBufferPointer(rebasing: valueBuffer[0..<count])
+                let opened = entry.sealedValue.withUnsafeBytes { old in
+                    (try? XChaCha20Poly1305.open(combined: old, key: entryKey, authenticating: ad, into: value)) != nil
+                }
+                guard opened else { return }
+                sealed = [UInt8](unsafeUninitializedCapacity: count + XChaCha20Poly1305.overhead) { output, initialized in
+                    XChaCha20Poly1305.seal(
+                        UnsafeRawBufferPointer(value), key: writer.entryKey, nonce: nonce, authenticating: ad,
+                        into: UnsafeMutableRawBufferPointer(output))
+                    initialized = output.count
+                }
+                scratch.check.withUnsafeMutableBytes { checkBuffer in
+                    let check = UnsafeMutableRawBufferPointer(rebasing: checkBuffer[0..<count])
+                    let reopened = sealed.withUnsafeBytes { new in
+                        (try? XChaCha20Poly1305.open(combined: new, key: writer.entryKey, authenticating: ad, into: check)) != nil
+                    }
+                    outcome = reopened && ConstantTime.equals(UnsafeRawBufferPointer(value), UnsafeRawBufferPointer(check))
+                        ? .checked : .newDidNotOpen
+                }
+            }
+        }
+        switch outcome {
+        case .checked: break
+        case .oldDidNotOpen: throw .tampered(part: "entry \(entry.scope)/\(entry.name)")
+        case .newDidNotOpen: throw .tampered(part: "entry \(entry.scope)/\(entry.name) did not open after re-sealing")
+        }
+        return sealed
     }
 }

@@ -4,7 +4,8 @@ public import CofferCrypto
 /// Key rotation on a decoded vault: changing one slot, adding and removing slots, and re-keying
 /// everything under a fresh master key (Specs/rotation.md).
 public enum Rotation {
-    /// Re-keys `file`: a fresh master key, every entry re-sealed, every slot re-wrapped, and a
+    /// Re-keys `file`: a fresh master key, every entry re-sealed (and opened again under the new
+    /// key in the same pass: the result needs no further check), every slot re-wrapped, and a
     /// key-chain link, signed by the old key, to the new verification key. Names, scopes, metadata
     /// and slot ids are unchanged. The generation is left to the save that writes the result.
     public static func rekey(_ file: VaultFile, from old: KeyGrant) throws -> (file: VaultFile, grant: KeyGrant) {
@@ -14,11 +15,15 @@ public enum Rotation {
         let reader = EntryCipher(vaultID: file.vaultID, grant: old)
         let writer = EntryCipher(vaultID: file.vaultID, grant: new)
         var result = file
+        var scratch = EntryCipher.ResealScratch()
+        defer { scratch.wipe() }
+        var nonces = NonceBatch(nonceByteCount: XChaCha20Poly1305.nonceByteCount)
         for index in result.entries.indices {
             let entry = result.entries[index]
-            var value = try reader.open(entry)
-            result.entries[index].sealedValue = try writer.seal(value, name: entry.name, scope: entry.scope)[...]
-            value.wipe()
+            let sealed = try nonces.withNext { nonce throws(KeyError) in
+                try reader.reseal(entry, to: writer, nonce: nonce, scratch: &scratch)
+            }
+            result.entries[index].sealedValue = sealed[...]
         }
         for index in result.slots.indices {
             let slot = result.slots[index]

@@ -139,6 +139,34 @@ import Testing
         #expect(fresh.entry("shared")?.description == "kept as is" && fresh.entry("shared")?.isNoReveal == true)
     }
 
+    @Test func aRekeyRefusesAForgedEntryInsteadOfResealingIt() throws {
+        // The attack: one entry's ciphertext altered in a file that is then re-keyed; re-sealing
+        // must not launder it into a validly sealed (and newly signed) entry.
+        let directory = try TemporaryDirectory()
+        let vault = try Self.populated(in: directory)
+        var forged = vault.file
+        let index = try #require(forged.entries.firstIndex { $0.name == "pp" })
+        var sealed = Array(forged.entries[index].sealedValue)
+        sealed[sealed.count - 1] ^= 1
+        forged.entries[index].sealedValue = sealed[...]
+        #expect(throws: KeyError.tampered(part: "entry \(Self.projectProd)/pp")) {
+            try Rotation.rekey(forged, from: try #require(vault.keyGrant))
+        }
+    }
+
+    @Test func aRekeyDrawsADistinctNonceForEveryEntryAcrossNonceBatches() throws {
+        // 2,500 equal values: more than two batches of 1,024 nonces, and nothing but the nonce
+        // tells their seals apart.
+        let directory = try TemporaryDirectory()
+        let vault = try makeVault(at: directory.file("v.coffer"), entries: [])
+        for number in 0..<2500 { try vault.set("k\(number)", value: Array("same".utf8)) }
+        let (rekeyed, grant) = try Rotation.rekey(vault.file, from: try #require(vault.keyGrant))
+        let nonces = Set(rekeyed.entries.map { Array($0.sealedValue.prefix(XChaCha20Poly1305.nonceByteCount)) })
+        #expect(nonces.count == 2500)
+        let cipher = EntryCipher(vaultID: rekeyed.vaultID, grant: grant)
+        for entry in rekeyed.entries { #expect(try cipher.open(entry) == Array("same".utf8)) }
+    }
+
     @Test func everyRotationAddsOneLinkThatVerifies() throws {
         let directory = try TemporaryDirectory()
         let vault = try Self.populated(in: directory)

@@ -445,14 +445,13 @@ public final class Vault {
         hasUnsavedChanges = true
     }
 
-    /// Replaces the slots (and, when `resealed`, every entry and the key chain) after a key
-    /// change; with `resealed`, every entry is opened again from the written file at save.
-    func replaceSlots(_ content: VaultFile, grant: KeyGrant, resealed: Bool) throws {
+    /// Replaces the slots (and, after a re-key, every entry and the key chain) after a key
+    /// change. `Rotation.rekey` has opened every entry it re-sealed again under the new key.
+    func replaceSlots(_ content: VaultFile, grant: KeyGrant) throws {
         _ = try requireWriter()
         decoded = content
         index = nil
         adopt(grant, slot: unlockedSlot.flatMap { slot in content.slots.first { $0.id == slot.id } })
-        if resealed { sealedSinceSave = content.entries.map { ($0.scope, $0.name) } }
         hasUnsavedChanges = true
     }
 

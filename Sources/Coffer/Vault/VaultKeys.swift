@@ -34,7 +34,7 @@ extension Vault {
             try Rotation.changePassphrase(
                 of: file.slots[index], to: passphrase, parameters: try Vault.checked(kdf), grant: grant, vaultID: file.vaultID)
         }
-        try replaceSlots(content, grant: grant, resealed: false)
+        try replaceSlots(content, grant: grant)
     }
 
     /// Adds a passphrase slot granting the master key.
@@ -74,7 +74,7 @@ extension Vault {
         guard file.slots.count < Limits.slots else {
             throw CofferError.invalidArgument("a vault holds at most \(Limits.slots) key slots")
         }
-        try replaceSlots(Rotation.adding(slot, to: file), grant: grant, resealed: false)
+        try replaceSlots(Rotation.adding(slot, to: file), grant: grant)
     }
 
     /// Removes slot `id` (never the last), by default re-keying so the removed party's copy of the
@@ -92,9 +92,9 @@ extension Vault {
         content.slots.remove(at: index)
         if rekey {
             let (rekeyed, newGrant) = try Vault.mapKeyErrors { try Rotation.rekey(content, from: grant) }
-            try replaceSlots(rekeyed, grant: newGrant, resealed: true)
+            try replaceSlots(rekeyed, grant: newGrant)
         } else {
-            try replaceSlots(content, grant: grant, resealed: false)
+            try replaceSlots(content, grant: grant)
         }
         return exposed
     }
@@ -103,6 +103,6 @@ extension Vault {
     public func rotate() throws {
         let grant = try requireMasterKey()
         let (rekeyed, newGrant) = try Vault.mapKeyErrors { try Rotation.rekey(file, from: grant) }
-        try replaceSlots(rekeyed, grant: newGrant, resealed: true)
+        try replaceSlots(rekeyed, grant: newGrant)
     }
 }
