@@ -266,6 +266,7 @@ titles = {
     "passwd": "Change the passphrase",
     "rekey": "Re-key (fresh data key, all secrets re-encrypted)",
 }
+titles.update({"cpu-" + op: title + ": CPU time (user + system, the process and its children)" for op, title in titles.items()})
 print(f"\nMedians in ms, whole process ({date}, {cores} cores, load {load}); cheapest KDF per tool (see KDF cost).")
 notes = {}
 for op, title in titles.items():
@@ -303,12 +304,13 @@ for op, title in titles.items():
         if o == op:
             print(f"\n¹ {tool}: {why}")
 startup = [(tool, value) for o, n, tool, value in rows if o == "startup"]
+startup_cpu = {tool: value for o, n, tool, value in rows if o == "cpu-startup"}
 if startup:
     print("\n### Start-up (fixed cost of a process)\n")
-    print("| command | median ms |")
-    print("|------|----------:|")
+    print("| command | median ms | CPU ms |")
+    print("|------|----------:|---:|")
     for tool, value in startup:
-        print(f"| {tool} | {value} |")
+        print(f"| {tool} | {value} | {startup_cpu.get(tool, '')} |")
 if loads:
     print("\n1-minute load before -> after each alternating block: " + "; ".join(f"{op} {n}: {v}" for n, op, v in loads))
 if any(o == "kdf" for o, *_ in rows):

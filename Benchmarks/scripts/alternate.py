@@ -8,8 +8,11 @@ Usage: alternate.py --runs N [--warmup W] [--results FILE --op OP --n N] \
   PREPARE runs (untimed, through sh) before each timed run of COMMAND; '' for none.
   COMMAND runs through sh -c only when it needs a shell (pipes, ;, &&, $, redirections);
   otherwise it is executed directly, so no shell's start-up is in the figure.
-Prints one line per item on stderr; with --results, appends `OP<TAB>N<TAB>NAME<TAB>MEDIAN_MS`
-lines (or `failed`) and one `load` line: the 1-minute load average before and after the block.
+Each run is timed twice: wall-clock, and the CPU time (user + system) of the process and of the
+children it waited for (wait4's rusage: a shell pipeline's commands count), which a busy machine
+moves far less. Prints one line per item on stderr; with --results, appends
+`OP<TAB>N<TAB>NAME<TAB>MEDIAN_MS` and `cpu-OP<TAB>N<TAB>NAME<TAB>MEDIAN_CPU_MS` lines (or
+`failed`) and one `load` line: the 1-minute load average before and after the block.
 """
 import argparse, os, shlex, statistics, subprocess, sys, time
 
@@ -24,6 +27,16 @@ def argv_for(command):
 
 def run(argv):
     return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
+
+def timed(argv):
+    """(exit status, wall ms, CPU ms) of one run of argv."""
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, wall * 1000, (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def load():
@@ -43,7 +56,7 @@ def main():
 
     items = []
     for name, prepare, command in args.item:
-        item = {"name": name, "prepare": prepare, "argv": argv_for(command), "times": []}
+        item = {"name": name, "prepare": prepare, "argv": argv_for(command), "times": [], "cpu": []}
         if prepare:
             run(["sh", "-c", prepare])
         checked = subprocess.run(item["argv"], stdin=subprocess.DEVNULL, capture_output=True)
@@ -60,23 +73,24 @@ def main():
         for item in live[shift:] + live[:shift]:
             if item["prepare"]:
                 run(["sh", "-c", item["prepare"]])
-            start = time.perf_counter()
-            status = run(item["argv"])
-            elapsed = time.perf_counter() - start
+            status, wall, cpu = timed(item["argv"])
             if status != 0:
                 item["failed"] = True
             if round_number >= args.warmup:
-                item["times"].append(elapsed * 1000)
+                item["times"].append(wall)
+                item["cpu"].append(cpu)
     after = load()
 
     lines = []
     for item in items:
         if item.get("failed"):
-            value = "failed"
+            value = cpu = "failed"
         else:
             value = "%.1f" % statistics.median(item["times"])
-        print(f"  {args.op}/{args.n}/{item['name']}: {value} ms", file=sys.stderr)
+            cpu = "%.1f" % statistics.median(item["cpu"])
+        print(f"  {args.op}/{args.n}/{item['name']}: {value} ms (CPU {cpu} ms)", file=sys.stderr)
         lines.append(f"{args.op}\t{args.n}\t{item['name']}\t{value}\n")
+        lines.append(f"cpu-{args.op}\t{args.n}\t{item['name']}\t{cpu}\n")
     print(f"  (load {before} before, {after} after; {args.runs} alternating rounds)", file=sys.stderr)
     lines.append(f"load\t{args.n}\t{args.op}\t{before} -> {after}\n")
     if args.results:
