@@ -149,32 +149,70 @@ extension CofferCommand.Git {
         }
     }
 
-    /// Merges and writes the result to `output`, or prints the conflicts and exits 5.
+    /// Merges and writes the result to `output`, or prints the conflicts and exits 5. `resolution`
+    /// (coffer git resolve) picks a side for conflicts; a side that does not descend from the base
+    /// is never merged, only kept whole by a resolve without names.
     static func mergeVersions(
         base: [UInt8], ours: [UInt8], theirs: [UInt8], output: String, outputIsOurs: Bool, label: String,
-        resolve: (String) -> GitMerge.Choice? = { _ in nil }
+        resolution: (choice: GitMerge.Choice, names: Set<String>)? = nil
     ) throws {
         let oursVault = try Vault(bytes: ours, path: label)
         let theirsVault = try Vault(bytes: theirs, path: label)
-        let baseFile = base.isEmpty ? nil : try Vault(bytes: base, path: label).file
-        try GitMerge.requireSameVault(base: baseFile, ours: oursVault.file, theirs: theirsVault.file)
-        // Forged or substituted versions are refused here as on any open; older ones are what merges are for.
-        let branch = GitBranch.current(forFileAt: label)
-        for vault in [oursVault, theirsVault] {
-            _ = try VaultOptions.refusingBlocked(VaultOptions.trustStore.findings(for: vault, at: label, branch: branch))
+        let baseVault = base.isEmpty ? nil : try Vault(bytes: base, path: label)
+        try GitMerge.requireSameVault(base: baseVault?.file, ours: oursVault.file, theirs: theirsVault.file)
+        try reportFindings(base: baseVault, ours: oursVault, theirs: theirsVault, label: label)
+        do {
+            try GitMerge.requireDescent(base: baseVault?.file, ours: oursVault.file, theirs: theirsVault.file)
+        } catch let error as DescentError {
+            if let resolution, resolution.names.isEmpty {
+                // Keeping one side whole is the way past: that version as it is, nothing merged.
+                var info = stat()
+                let mode = stat(output, &info) == 0 ? UInt32(info.st_mode & 0o777) : 0o600
+                try Files.replace(output, with: resolution.choice == .ours ? ours : theirs, mode: mode)
+                return
+            }
+            throw Failure(.corrupted, "\(label): \(error.message) Not merged: keep one side whole with coffer git resolve \(label) --ours|--theirs (no names) or git checkout --ours \(label)")
         }
         try unlockSides(oursVault, theirsVault)
-        let outcome = try GitMerge.merge(
-            base: baseFile, ours: GitMerge.Side(file: oursVault.file, grant: oursVault.keyGrant),
-            theirs: GitMerge.Side(file: theirsVault.file, grant: theirsVault.keyGrant), resolve: resolve)
+        let resolve = resolution.map { GitMerge.resolution($0.choice, names: $0.names) } ?? { _ in nil }
+        let outcome: GitMerge.Outcome
+        do {
+            outcome = try GitMerge.merge(
+                base: baseVault?.file, ours: GitMerge.Side(file: oursVault.file, grant: oursVault.keyGrant),
+                theirs: GitMerge.Side(file: theirsVault.file, grant: theirsVault.keyGrant), resolve: resolve)
+        } catch let error as DescentError {
+            throw Failure(.corrupted, "\(label): \(error.message)")
+        }
         switch outcome {
         case let .merged(file, grant):
             // The driver writes over OURS only if it still holds what was merged; resolve writes the work tree's file.
             try Vault.replace(at: output, with: file, grant: grant, expectedSignature: outputIsOurs ? oursVault.signature : nil)
         case let .conflicts(conflicts):
             for conflict in conflicts { Terminal.printError("conflict in \(label): \(conflict)") }
-            throw Failure(.conflict, "\(conflicts.count) conflicting item(s) in \(label); resolve with: coffer git resolve \(label) --ours|--theirs [NAME...]")
+            throw Failure(.conflict, "\(conflicts.count) conflicting item(s) in \(label); resolve with: coffer git resolve \(label) --ours|--theirs [NAME...] (slots and changes made under a revoked key only by NAME or slot id)")
         }
+    }
+
+    /// Prints every trust finding about the three versions, one line each, and fails on one that
+    /// blocks reading (a forged or substituted version). What this branch remembers (rollback,
+    /// fork) concerns OURS, the version checked out here; BASE and THEIRS are older or from
+    /// another line of history by nature, and the descent rule checks them against each other.
+    static func reportFindings(base: Vault?, ours: Vault, theirs: Vault, label: String) throws {
+        let branch = GitBranch.current(forFileAt: label)
+        var blocking: (String, TrustStore.Finding)?
+        for (name, vault) in [("ours", ours), ("theirs", theirs), ("base", base)] {
+            guard let vault else { continue }
+            for finding in try VaultOptions.trustStore.findings(for: vault, at: label, branch: branch) {
+                if name != "ours", case .rollback = finding { continue }
+                if name != "ours", case .fork = finding { continue }
+                if finding.blocksReads {
+                    blocking = blocking ?? (name, finding)
+                } else {
+                    Terminal.warn("\(name) (generation \(vault.generation)): \(finding.message)")
+                }
+            }
+        }
+        if let (name, finding) = blocking { throw Failure(.corrupted, "\(name): \(finding.message)") }
     }
 
     struct Merge: ParsableCommand {
@@ -200,10 +238,14 @@ extension CofferCommand.Git {
         static let configuration = CommandConfiguration(
             commandName: "resolve",
             abstract: "Finish a conflicted merge from the three versions in git's index, taking one side for conflicts.",
-            discussion: "Without NAMEs every conflict takes the chosen side; with NAMEs only those do. Then: git add PATH && git commit.")
+            discussion: """
+                Without NAMEs every entry conflict takes the chosen side; with NAMEs (entry names, slot ids) only those do. \
+                Slot conflicts and changes made under a key a revocation replaced are taken only by NAME. A side that does \
+                not descend from the merge base is kept whole (no NAMEs) or not at all. Then: git add PATH && git commit.
+                """)
 
         @Argument(help: "The conflicted vault's path.") var pathname: String
-        @Argument(help: "Only these entry names take the chosen side.") var names: [String] = []
+        @Argument(help: "Only these entry names or slot ids take the chosen side.") var names: [String] = []
         @Flag(name: .long, help: "Keep our side of each conflict.") var ours = false
         @Flag(name: .long, help: "Take their side of each conflict.") var theirs = false
 
@@ -221,13 +263,9 @@ extension CofferCommand.Git {
             guard !oursBytes.isEmpty, !theirsBytes.isEmpty else {
                 throw Failure(.notFound, "\(pathname) is not in a conflicted merge (no stages 2 and 3 in git's index)")
             }
-            let choice: GitMerge.Choice = ours ? .ours : .theirs
-            let wanted = Set(names)
             try CofferCommand.Git.mergeVersions(
-                base: try stage(1), ours: oursBytes, theirs: theirsBytes, output: pathname, outputIsOurs: false, label: pathname
-            ) { item in
-                wanted.isEmpty || wanted.contains(String(item.split(separator: "/").last ?? "")) ? choice : nil
-            }
+                base: try stage(1), ours: oursBytes, theirs: theirsBytes, output: pathname, outputIsOurs: false, label: pathname,
+                resolution: (ours ? .ours : .theirs, Set(names)))
             Terminal.writeAll(2, Array("coffer: resolved \(pathname); now git add \(pathname) and commit\n".utf8))
         }
     }

@@ -45,7 +45,7 @@ private final class Versions {
 
     /// `GitMerge.merge` over the three versions, each with the key it was written with.
     func merge(
-        _ base: Vault?, _ ours: Vault, _ theirs: Vault, resolve: (String) -> GitMerge.Choice? = { _ in nil }
+        _ base: Vault?, _ ours: Vault, _ theirs: Vault, resolve: (GitMerge.Item) -> GitMerge.Choice? = { _ in nil }
     ) throws -> GitMerge.Outcome {
         try GitMerge.merge(
             base: base?.file, ours: GitMerge.Side(file: ours.file, grant: ours.keyGrant),
@@ -231,9 +231,9 @@ private let shop = Scope(project: "shop")
             try $0.set("a", value: Array("a-theirs".utf8), overwrite: true)
             try $0.set("b", value: Array("b-theirs".utf8), overwrite: true)
         }
-        let partly = try versions.merge(base, ours, theirs) { $0 == "entry global/a" ? .theirs : nil }
+        let partly = try versions.merge(base, ours, theirs) { $0.description == "entry global/a" ? .theirs : nil }
         #expect(versions.conflicts(partly) == ["entry global/b: ours changed, theirs changed"])
-        let both = try versions.merge(base, ours, theirs) { $0 == "entry global/a" ? .theirs : .ours }
+        let both = try versions.merge(base, ours, theirs) { $0.description == "entry global/a" ? .theirs : .ours }
         #expect(try values(versions.written(both, over: ours)) == ["global/a": "a-theirs", "global/b": "b-ours"])
     }
 
@@ -395,9 +395,10 @@ private let shop = Scope(project: "shop")
         try Vault.open(at: result.path).unlock(passphrase: secure(testPassphrase))
     }
 
-    /// A recipient removed with re-key on one side while the other adds a secret: the removed
-    /// recipient opens nothing in the result, and the old master key it may have kept does not
-    /// open the new secret.
+    /// A recipient removed with re-key on one side while the other adds a secret: the secret,
+    /// added under the key the revocation replaced, is a conflict taken only by naming it; then
+    /// the removed recipient opens nothing in the result, and the old master key it may have
+    /// kept does not open the new secret.
     @Test(arguments: [false, true])
     func removedRecipientCannotReadTheResult(removedOnTheirs: Bool) throws {
         let versions = try Versions()
@@ -409,7 +410,12 @@ private let shop = Scope(project: "shop")
         let removed = try versions.derive(base) { try $0.removeSlot(slot) }
         let added = try versions.derive(base) { try $0.set("new", value: Array("new-value".utf8)) }
         let ours = removedOnTheirs ? added : removed, theirs = removedOnTheirs ? removed : added
-        let result = try versions.written(versions.merge(base, ours, theirs), over: ours)
+        let staleChange = "added under a key the other side's revocation replaced", revocation = "removed a slot (re-keyed)"
+        #expect(versions.conflicts(try versions.merge(base, ours, theirs))
+            == ["entry global/new: ours \(removedOnTheirs ? staleChange : revocation), theirs \(removedOnTheirs ? revocation : staleChange)"])
+        let staleSide: GitMerge.Choice = removedOnTheirs ? .ours : .theirs
+        #expect(versions.conflicts(try versions.merge(base, ours, theirs, resolve: GitMerge.resolution(staleSide, names: []))).count == 1)
+        let result = try versions.written(versions.merge(base, ours, theirs, resolve: GitMerge.resolution(staleSide, names: ["new"])), over: ours)
         #expect(try values(result) == ["global/a": "a0", "global/new": "new-value"])
         #expect(!result.slots.contains { $0.id == slot })
         let asMallory = try Vault.open(at: result.path)
@@ -451,5 +457,112 @@ private let shop = Scope(project: "shop")
         #expect(throws: CofferError.keyUnavailable("merging needs the master key of both sides")) {
             try versions.merge(base, ours, locked)
         }
+    }
+    // MARK: Attacks on the merge (issue 18)
+
+    /// Replayed: an old copy restored on a branch (its generation below the base's), on either
+    /// side; a fork (the base's generation, other content); a chain that does not extend the
+    /// base's (a copy from before a rotation). Refused before any key is used.
+    @Test func sidesThatDoNotDescendFromTheBaseAreRefused() throws {
+        let versions = try Versions()
+        let old = try versions.base([("a", .global, "a-old")])
+        let base = try versions.derive(old) { try $0.set("a", value: Array("a-new".utf8), overwrite: true) }
+        let changed = try versions.derive(base) { try $0.set("b", value: Array("b".utf8)) }
+        #expect(throws: DescentError(message: "theirs (generation \(old.generation)) is older than the merge base (generation \(base.generation)): an old copy restored on that branch?")) {
+            try versions.merge(base, changed, old)
+        }
+        #expect(throws: DescentError(message: "ours (generation \(old.generation)) is older than the merge base (generation \(base.generation)): an old copy restored on that branch?")) {
+            try versions.merge(base, old, changed)
+        }
+        let fork = try versions.derive(old) { try $0.set("a", value: Array("a-fork".utf8), overwrite: true) }
+        #expect(fork.generation == base.generation)
+        #expect(throws: DescentError.self) { try versions.merge(base, changed, fork) }
+
+        let rotated = try versions.derive(base) { try $0.rotate() }
+        let afterRotation = try versions.derive(rotated) { try $0.set("c", value: Array("c".utf8)) }
+        let beforeRotation = try versions.derive(try versions.derive(base) { try $0.set("c", value: Array("c".utf8)) }) {
+            try $0.set("d", value: Array("d".utf8))
+        }
+        #expect(beforeRotation.generation > rotated.generation)
+        do {
+            _ = try versions.merge(rotated, afterRotation, beforeRotation)
+            Issue.record("a side from before the base's rotation merged")
+        } catch let error as DescentError {
+            #expect(error.message.hasPrefix("theirs's key chain (1 key, current "))
+            #expect(error.message.contains("does not extend the merge base's (2 keys, current "))
+        }
+    }
+
+    /// Bob was removed (slot removed, re-keyed) on ours; he kept the old master key and signs
+    /// his side with it: his changed entry, and a slot he adds for himself, are conflicts that a
+    /// resolve without names never takes; nothing in an automatic result is his.
+    @Test func changesSignedUnderTheRevokedKeyAreNamedConflicts() throws {
+        let versions = try Versions()
+        let bob = Identity.generate()
+        let base = try versions.derive(try versions.base([("db.host", .global, "db.real.example"), ("other", .global, "o")])) {
+            try $0.addRecipientSlot(bob.recipient.publicKey, label: "bob")
+        }
+        let bobSlot = try #require(base.slots.first { $0.label == "bob" }).id
+        let revoked = try versions.derive(base) {
+            try $0.removeSlot(bobSlot)
+            try $0.set("other", value: Array("o2".utf8), overwrite: true)
+        }
+        // Bob's side: the vault as he had it, changed with the old master key he kept.
+        let bobsKey = try #require(base.keyGrant)
+        let bobOnly = try versions.derive(base) { try $0.set("db.host", value: Array("db.bob.example".utf8), overwrite: true) }
+        let bobWithSlot = try versions.derive(bobOnly) { try $0.addRecipientSlot(Identity.generate().recipient.publicKey, label: "bob again") }
+        #expect(bobOnly.keyGrant === bobsKey)
+
+        for bobs in [bobOnly, bobWithSlot] {
+            let conflicts = versions.conflicts(try versions.merge(base, revoked, bobs))
+            #expect(conflicts.contains("entry global/db.host: ours removed a slot (re-keyed), theirs changed under a key the other side's revocation replaced"))
+            #expect(conflicts.count == (bobs === bobWithSlot ? 2 : 1), "\(conflicts)")
+            // resolve --theirs without names takes nothing of Bob's.
+            #expect(versions.conflicts(try versions.merge(base, revoked, bobs, resolve: GitMerge.resolution(.theirs, names: []))) == conflicts)
+            // resolve --ours keeps the revoking side; then nothing of Bob's is in the result.
+            let names = Set(bobs.slots.map { Slot.idText($0.id) } + ["db.host"])
+            let kept = try versions.written(versions.merge(base, revoked, bobs, resolve: GitMerge.resolution(.ours, names: names)), over: revoked)
+            #expect(try values(kept) == ["global/db.host": "db.real.example", "global/other": "o2"])
+            #expect(kept.slots.map(\.id) == revoked.slots.map(\.id))
+            #expect(throws: CofferError.authenticationFailed) { try Vault.open(at: kept.path).unlock(identities: [bob.secretKey]) }
+        }
+        // Named, Bob's change is taken (re-sealed under the new key).
+        let taken = try versions.written(versions.merge(base, revoked, bobOnly, resolve: GitMerge.resolution(.theirs, names: ["db.host"])), over: revoked)
+        #expect(try values(taken) == ["global/db.host": "db.bob.example", "global/other": "o2"])
+        // A rotation without a removed slot stays automatic.
+        let rotated = try versions.derive(base) { try $0.rotate() }
+        #expect(try values(versions.written(versions.merge(base, rotated, bobOnly), over: rotated))
+            == ["global/db.host": "db.bob.example", "global/other": "o"])
+    }
+
+    /// Bob's side signed at generation 2^64-2 with his old key: the merge would land at the
+    /// maximum, where every later save fails. Refused, as is a merge that would pass 2^62.
+    @Test func generationOutOfReachIsRefused() throws {
+        let versions = try Versions()
+        let base = try versions.base([("a", .global, "a0")])
+        let ours = try versions.derive(base) { try $0.set("b", value: [1]) }
+        let theirs = try versions.derive(base) { try $0.set("c", value: [2]) }
+        func resigned(_ vault: Vault, generation: UInt64) throws -> Vault {
+            var file = vault.file
+            file.generation = generation
+            let signingKey = try vault.keyGrant!.signingKey()
+            file.signature = signingKey.signature(for: FormatMessages.fileSignature(hash: BLAKE2b.hash(VaultEncoder.encodeSignedPart(file))))
+            let path = vault.path + ".resigned"
+            try writeBytes(VaultEncoder.encode(file), to: path)
+            let copy = try Vault.open(at: path)
+            try copy.unlock(grant: vault.keyGrant!)
+            return copy
+        }
+        for generation in [UInt64.max - 2, Descent.generationCap + 1] {
+            #expect(throws: DescentError(message: "theirs is at generation \(generation), above 2^62, which no vault reaches by saving: a version made to exhaust the generation?")) {
+                try versions.merge(base, ours, resigned(theirs, generation: generation))
+            }
+        }
+        #expect(throws: DescentError.self) { try versions.merge(base, ours, resigned(theirs, generation: Descent.generationCap)) }
+        // Just below: merged at 2^62, and the next save still works.
+        let result = try versions.written(versions.merge(base, ours, resigned(theirs, generation: Descent.generationCap - 1)), over: ours)
+        #expect(result.generation == Descent.generationCap)
+        try result.set("d", value: [3])
+        try result.save()
     }
 }

@@ -26,6 +26,22 @@ public enum GitMerge {
 
     public enum Choice: Sendable { case ours, theirs }
 
+    /// An item a resolve is asked about: `description` as in a conflict ("entry global/a",
+    /// "slot 1a2b3c4d"), `name` as a user names it (the entry's name, the slot id), and whether
+    /// only a resolve that names it may take a side (a slot, or a change made under a key a
+    /// revocation replaced).
+    public struct Item: Sendable {
+        public let description: String
+        public let name: String
+        public let needsName: Bool
+    }
+
+    /// `coffer git resolve --ours|--theirs [NAME...]`: with names, the named items take `choice`;
+    /// without, every conflict that needs no name does, and the others stay conflicts.
+    public static func resolution(_ choice: Choice, names: Set<String>) -> (Item) -> Choice? {
+        { item in (names.isEmpty ? !item.needsName : names.contains(item.name)) ? choice : nil }
+    }
+
     /// A (scope, name) or slot both sides changed in different ways; `description` names it and
     /// says which way each side went, never a value.
     public struct Conflict: Equatable, Sendable, CustomStringConvertible {
@@ -47,27 +63,51 @@ public enum GitMerge {
         }
     }
 
+    /// Refuses to merge sides that do not descend from `base` (a `DescentError` naming the side
+    /// and what was found), and sides whose generation is out of reach of saves. Needs no key;
+    /// callers check it before asking for one.
+    public static func requireDescent(base: VaultFile?, ours: VaultFile, theirs: VaultFile) throws {
+        for (file, name) in [(ours, "ours"), (theirs, "theirs")] {
+            if let problem = Descent.generationProblem(file, named: name) { throw DescentError(message: problem) }
+            if let base, let problem = Descent.problem(file, named: name, from: base, named: "the merge base") {
+                throw DescentError(message: problem)
+            }
+        }
+        if let base, let problem = Descent.generationProblem(base, named: "the merge base") { throw DescentError(message: problem) }
+    }
+
     /// Merges `ours` and `theirs` from their common `base` (nil: no common ancestor).
     /// `resolve` picks a side for conflicting items (all of them, or those it returns non-nil for).
     public static func merge(
-        base: VaultFile?, ours: Side, theirs: Side, resolve: (String) -> Choice? = { _ in nil }
+        base: VaultFile?, ours: Side, theirs: Side, resolve: (Item) -> Choice? = { _ in nil }
     ) throws -> Outcome {
         try requireSameVault(base: base, ours: ours.file, theirs: theirs.file)
+        try requireDescent(base: base, ours: ours.file, theirs: theirs.file)
         guard let oursGrant = ours.grant, let theirsGrant = theirs.grant, oursGrant.isFull, theirsGrant.isFull else {
             throw CofferError.keyUnavailable("merging needs the master key of both sides")
         }
         // The result is sealed under the newer key: the side whose chain contains the other's key.
-        let target: Side
+        let target: Side, other: Side
         if ours.file.keyChain.allKeys.contains(theirs.key) {
-            target = ours
+            (target, other) = (ours, theirs)
         } else if theirs.file.keyChain.allKeys.contains(ours.key) {
-            target = theirs
+            (target, other) = (theirs, ours)
         } else {
             throw CofferError.conflict("both branches re-keyed the vault independently; merge one rotation first and rotate again")
+        }
+        guard max(ours.file.generation, theirs.file.generation) < Descent.generationCap else {
+            throw DescentError(message: "the merged vault would be above generation 2^62, which no vault reaches by saving")
         }
         let baseSide = base.map { file in
             Side(file: file, grant: [ours, theirs].first { $0.key == file.keyChain.currentKey }?.grant)
         }
+        // A revocation: the re-keyed side removed a slot since the base. Whatever the other side
+        // changed under the key it replaced may be the removed party's doing: each such item is a
+        // conflict that only a resolve naming it settles.
+        let revoked = baseSide.map { base in
+            !other.hasSameKey(as: target) && base.file.slots.contains { slot in !target.file.slots.contains { $0.id == slot.id } }
+        } ?? false
+        let staleIsOurs: Bool? = revoked ? other === ours : nil
         var conflicts: [Conflict] = []
 
         // Entries: the three lists are in canonical order, so one pass over them meets each
@@ -83,8 +123,8 @@ public enum GitMerge {
             }
             let any = (b ?? o ?? t)!
             let pick = try threeWay(
-                base: b.map { ($0, baseSide!) }, ours: o.map { ($0, ours) }, theirs: t.map { ($0, theirs) },
-                same: sameEntry, item: "entry \(any.scope)/\(any.name)",
+                base: b.map { ($0, baseSide!) }, ours: o.map { ($0, ours) }, theirs: t.map { ($0, theirs) }, staleIsOurs: staleIsOurs,
+                same: sameEntry, item: Item(description: "entry \(any.scope)/\(any.name)", name: any.name, needsName: false),
                 resolve: resolve, conflicts: &conflicts)
             if let pick { chosen.append(pick) }
         }
@@ -95,9 +135,9 @@ public enum GitMerge {
         let theirsSlots = Dictionary(uniqueKeysWithValues: theirs.file.slots.map { ($0.id, ($0, theirs)) })
         var slots: [(Slot, Side)] = []
         for id in Set(baseSlots.keys).union(oursSlots.keys).union(theirsSlots.keys) {
-            let item = "slot \(Slot.idText(id))"
+            let item = Item(description: "slot \(Slot.idText(id))", name: Slot.idText(id), needsName: true)
             guard let pick = try threeWay(
-                base: baseSlots[id], ours: oursSlots[id], theirs: theirsSlots[id], same: sameSlot,
+                base: baseSlots[id], ours: oursSlots[id], theirs: theirsSlots[id], staleIsOurs: staleIsOurs, same: sameSlot,
                 item: item, resolve: resolve, conflicts: &conflicts) else { continue }
             // A slot added or changed under the key the other side replaced could be a revoked
             // party's way back in: only a resolve that picks that side takes it; picking the
@@ -106,7 +146,7 @@ public enum GitMerge {
                 let oursIsStale = pick.1.hasSameKey(as: ours)
                 guard let choice = resolve(item) else {
                     let stale = "added or changed under the replaced key", rekeyed = "re-keyed"
-                    conflicts.append(Conflict(item: item, ours: oursIsStale ? stale : rekeyed, theirs: oursIsStale ? rekeyed : stale))
+                    conflicts.append(Conflict(item: item.description, ours: oursIsStale ? stale : rekeyed, theirs: oursIsStale ? rekeyed : stale))
                     continue
                 }
                 if choice != (oursIsStale ? .ours : .theirs) {
@@ -174,12 +214,29 @@ public enum GitMerge {
 
     /// The rules for one item: one side changed → that side; both the same → it; deleted on one
     /// side and unchanged on the other → deleted; anything else → a conflict (or `resolve`'s pick).
-    private static func threeWay<Item>(
-        base: (Item, Side)?, ours: (Item, Side)?, theirs: (Item, Side)?,
-        same: ((Item, Side)?, (Item, Side)?) throws -> Bool, item: @autoclosure () -> String, resolve: (String) -> Choice?,
+    /// A change the stale side (`staleIsOurs`; nil: none) made under a key a revocation replaced
+    /// is always a conflict, settled only by a resolve that names the item.
+    private static func threeWay<Value>(
+        base: (Value, Side)?, ours: (Value, Side)?, theirs: (Value, Side)?, staleIsOurs: Bool?,
+        same: ((Value, Side)?, (Value, Side)?) throws -> Bool, item: @autoclosure () -> Item, resolve: (Item) -> Choice?,
         conflicts: inout [Conflict]
-    ) throws -> (Item, Side)? {
+    ) throws -> (Value, Side)? {
         let oursChanged = try !same(base, ours), theirsChanged = try !same(base, theirs)
+        if let staleIsOurs, staleIsOurs ? oursChanged : theirsChanged {
+            let plain = item()
+            let item = Item(description: plain.description, name: plain.name, needsName: true)
+            switch resolve(item) {
+            case .ours: return ours
+            case .theirs: return theirs
+            case nil:
+                let staleChange = change(base, staleIsOurs ? ours : theirs) + " under a key the other side's revocation replaced"
+                let other = staleIsOurs ? theirs : ours
+                let otherChange = (try same(base, other) ? "" : change(base, other) + " and ") + "removed a slot (re-keyed)"
+                conflicts.append(Conflict(
+                    item: item.description, ours: staleIsOurs ? staleChange : otherChange, theirs: staleIsOurs ? otherChange : staleChange))
+                return nil
+            }
+        }
         if !oursChanged { return theirs }
         if !theirsChanged { return ours }
         if try same(ours, theirs) { return ours }
@@ -188,12 +245,12 @@ public enum GitMerge {
         case .ours: return ours
         case .theirs: return theirs
         case nil:
-            conflicts.append(Conflict(item: item, ours: change(base, ours), theirs: change(base, theirs)))
+            conflicts.append(Conflict(item: item.description, ours: change(base, ours), theirs: change(base, theirs)))
             return nil
         }
     }
 
-    private static func change<Item>(_ base: (Item, Side)?, _ side: (Item, Side)?) -> String {
+    private static func change<Value>(_ base: (Value, Side)?, _ side: (Value, Side)?) -> String {
         switch (base == nil, side == nil) {
         case (true, false): "added"
         case (false, true): "deleted"

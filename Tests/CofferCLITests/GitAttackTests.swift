@@ -1,0 +1,189 @@
+import Coffer
+import CofferCodec
+import CofferCrypto
+import CofferRotation
+import Foundation
+import Testing
+
+/// Issue "Vaults in git, v2": the attacks on committed vaults, done as an attacker would, through
+/// real git in temporary repositories (GitWorld).
+@Suite struct GitAttackTests {
+    /// `git rev-parse REV`.
+    private static func commit(_ world: GitWorld, _ revision: String = "HEAD") -> String {
+        world.git("rev-parse", revision).output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The attacker (no key): a branch `feature` from HEAD whose only vault change is the file of
+    /// `revision` restored, with another file touched so the commit looks ordinary.
+    private static func replayOnBranch(_ world: GitWorld, from revision: String) throws {
+        world.git("checkout", "-q", "-b", "feature")
+        world.git("checkout", revision, "--", "secrets.coffer")
+        try world.write(world.repo + "/NOTES", Array("notes\n".utf8))
+        world.commit("notes")
+        world.git("checkout", "-q", "main")
+    }
+
+    // MARK: Attack 1: an old copy replayed through a merge
+
+    /// The old copy has an older value and a recipient since revoked; main changed the vault
+    /// meanwhile. The driver (key from COFFER_PASSPHRASE_FILE or a session) refuses to merge the
+    /// replayed side, OURS stays byte for byte, and keeping our side whole is the way on.
+    @Test(arguments: ["passphrase file", "session"])
+    func replayedOldCopyIsNotMerged(_ keySource: String) throws {
+        let world = try GitWorld()
+        world.set("db.password", "db-old-value-1a")
+        let mallory = world.addRecipient("mallory.key")
+        world.commit("old: mallory can read")
+        let old = Self.commit(world)
+        let oldGeneration = try world.decoded().generation
+        world.set("db.password", "db-new-value-2b", ["--overwrite"])
+        world.expectSuccess(world.coffer(["slots", "remove", mallory.slot]))
+        world.set("added.later", "added-later-3c")
+        world.commit("recent: mallory revoked")
+        let baseGeneration = try world.decoded().generation
+        try Self.replayOnBranch(world, from: old)
+        world.set("main.change", "main-change-4d")
+        world.commit("main")
+        let ours = world.committed("main")
+
+        let merged: Ran
+        if keySource == "session" {
+            let token = world.expectSuccess(world.coffer(["unlock", "--raw", "--passphrase-file", world.passphraseFile], key: false))
+                .output.trimmingCharacters(in: .whitespacesAndNewlines)
+            merged = world.run(["git", "merge", "--no-edit", "feature"], key: false, env: ["COFFER_SESSION": token])
+            world.expectNoValues(merged.all)
+        } else {
+            merged = world.mergeFeature()
+        }
+        #expect(merged.status == 1 && merged.all.contains("CONFLICT"), "\(merged.all)")
+        #expect(merged.stderr.contains(
+            "theirs (generation \(oldGeneration)) is older than the merge base (generation \(baseGeneration)): an old copy restored on that branch?"),
+            "\(merged.stderr)")
+        #expect(world.bytes(world.vault) == ours)
+
+        // A resolve that names entries does not merge a side that does not descend either.
+        let named = world.coffer(["git", "resolve", "secrets.coffer", "--theirs", "db.password"])
+        #expect(named.status == 4 && world.bytes(world.vault) == ours, "\(named.stderr)")
+        world.expectSuccess(world.coffer(["git", "resolve", "secrets.coffer", "--ours"]))
+        #expect(world.bytes(world.vault) == ours)
+        world.git("add", "secrets.coffer")
+        world.git("commit", "-q", "--no-edit")
+        world.expectValue("db.password", "db-new-value-2b")
+        world.expectValue("added.later", "added-later-3c")
+        let asMallory = world.get("db.password", ["--identity", mallory.path])
+        #expect(asMallory.status == 3, "\(asMallory.stderr)")
+    }
+
+    /// The passphrase was changed with `passwd` (the old one leaked); the replayed copy still has
+    /// the old passphrase's slot. The merge is refused and the old passphrase opens nothing.
+    @Test func passphraseChangedByPasswdDoesNotComeBackThroughAMerge() throws {
+        let world = try GitWorld()
+        world.set("a", "a-value-5e")
+        world.commit("old passphrase")
+        let old = Self.commit(world)
+        let leaked = world.root + "/leaked-passphrase"
+        try world.write(leaked, world.bytes(world.passphraseFile))
+        let fresh = world.root + "/fresh-passphrase"
+        try world.write(fresh, Array("fresh passphrase 6f\n".utf8))
+        world.expectSuccess(world.coffer(["passwd", "--new-passphrase-file", fresh, "--kdf-ops", "1", "--kdf-memory", "8"]))
+        try world.write(world.passphraseFile, world.bytes(fresh))
+        world.commit("passphrase changed")
+        try Self.replayOnBranch(world, from: old)
+        world.set("b", "b-value-7g")
+        world.commit("main")
+        let ours = world.committed("main")
+
+        let merged = world.mergeFeature()
+        #expect(merged.status == 1, "\(merged.all)")
+        #expect(merged.stderr.contains("is older than the merge base"), "\(merged.stderr)")
+        #expect(world.bytes(world.vault) == ours)
+        let withLeaked = world.get("a", ["--passphrase-file", leaked])
+        #expect(withLeaked.status == 3, "\(withLeaked.stderr)")
+        world.expectValue("b", "b-value-7g")
+    }
+
+    // MARK: Attack 2: a removed party writes through a merge
+
+    /// Bob can read and write; his branch is made before the admin removes his slot (re-key on
+    /// main). On his machine, with his identity (the old master key), he changes db.host and, in
+    /// one variant, adds a slot for another key of his. Every change of his is a named conflict:
+    /// a bare resolve takes none of it, and nothing of the result is his.
+    @Test(arguments: [false, true])
+    func revokedPartysChangesAreNamedConflicts(withHisSlot: Bool) throws {
+        let world = try GitWorld()
+        world.set("db.host", "db.real.example")
+        let bob = world.addRecipient("bob.key")
+        world.commit("bob can read")
+
+        world.git("checkout", "-q", "-b", "feature")
+        let asBob = ["--identity", bob.path], bobsMachine = ["XDG_STATE_HOME": world.root + "/bob-state"]
+        world.expectSuccess(world.coffer(["set", "db.host", "--overwrite"] + asBob, key: false, env: bobsMachine, stdin: Array("db.bob.example".utf8)))
+        var bobsSlot: String?
+        let bobsOtherKey = world.keygen("bob-other.key")
+        if withHisSlot {
+            let added = world.expectSuccess(world.coffer(["slots", "add-recipient", bobsOtherKey.publicKey] + asBob, key: false, env: bobsMachine))
+            bobsSlot = added.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        world.commit("bob's branch")
+        world.git("checkout", "-q", "main")
+        world.expectSuccess(world.coffer(["slots", "remove", bob.slot]))
+        world.set("after", "after-revocation-8h")
+        world.commit("bob revoked")
+        let ours = world.committed("main")
+
+        let merged = world.mergeFeature()
+        #expect(merged.status == 1, "\(merged.all)")
+        #expect(merged.stderr.contains(
+            "conflict in secrets.coffer: entry global/db.host: ours removed a slot (re-keyed), theirs changed under a key the other side's revocation replaced"),
+            "\(merged.stderr)")
+        if let bobsSlot { #expect(merged.stderr.contains("conflict in secrets.coffer: slot \(bobsSlot): "), "\(merged.stderr)") }
+        #expect(world.bytes(world.vault) == ours)
+
+        let bare = world.coffer(["git", "resolve", "secrets.coffer", "--theirs"])
+        #expect(bare.status == 5, "\(bare.stderr)")
+        #expect(world.bytes(world.vault) == ours)
+        world.expectSuccess(world.coffer(["git", "resolve", "secrets.coffer", "--ours", "db.host"] + (bobsSlot.map { [$0] } ?? [])))
+        world.git("add", "secrets.coffer")
+        world.git("commit", "-q", "--no-edit")
+        world.expectValue("db.host", "db.real.example")
+        for identity in [bob.path, bobsOtherKey.path] {
+            let asHim = world.get("after", ["--identity", identity])
+            #expect(asHim.status == 3, "\(asHim.stderr)")
+        }
+        #expect(try world.decoded().slots.count == 1)
+    }
+
+    /// Bob signs his side at generation 2^64-2 with the master key he kept: a merged vault would
+    /// land at the top, where every later save fails. The driver refuses; OURS is unchanged.
+    @Test func revokedPartysSideAtTheTopGenerationIsRefused() throws {
+        let world = try GitWorld()
+        world.set("db.host", "db.real.example")
+        let bob = world.addRecipient("bob.key")
+        world.commit("bob can read")
+
+        world.git("checkout", "-q", "-b", "feature")
+        let identities = try IdentityFile.parse(world.bytes(bob.path), path: bob.path, passphrase: nil)
+        let bobs = try Vault(bytes: world.bytes(world.vault), path: world.vault)
+        try bobs.unlock(identities: identities.map(\.secretKey))
+        let grant = try #require(bobs.keyGrant)
+        var file = bobs.file
+        file.generation = UInt64.max - 2
+        let index = try #require(file.entries.firstIndex { $0.name == "db.host" })
+        file.entries[index].sealedValue = try EntryCipher(vaultID: file.vaultID, grant: grant)
+            .seal(Array("db.bob.example".utf8), name: "db.host", scope: .global)[...]
+        let signingKey = try grant.signingKey()
+        file.signature = signingKey.signature(for: FormatMessages.fileSignature(hash: BLAKE2b.hash(VaultEncoder.encodeSignedPart(file))))
+        try world.write(world.vault, VaultEncoder.encode(file))
+        world.commit("bob's branch")
+        world.git("checkout", "-q", "main")
+        world.expectSuccess(world.coffer(["slots", "remove", bob.slot]))
+        world.commit("bob revoked")
+        let ours = world.committed("main")
+
+        let merged = world.mergeFeature()
+        #expect(merged.status == 1, "\(merged.all)")
+        #expect(merged.stderr.contains("theirs is at generation \(UInt64.max - 2), above 2^62"), "\(merged.stderr)")
+        #expect(world.bytes(world.vault) == ours)
+        world.set("later", "later-value-9i")
+    }
+}
