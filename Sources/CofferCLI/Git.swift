@@ -42,6 +42,10 @@ extension CofferCommand.Git {
             ]
             let scope = global ? ["--global"] : ["--local"]
             let attributes = try attributesFile()
+            var info = stat()
+            if lstat(attributes, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
+                throw Failure(.io, "\(attributes) is a symbolic link: refusing to write through it (replace it with a file, or add '\(Self.attributesLine)' by hand)")
+            }
             let existing = (try? FileInput.readBytes(attributes, limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             let needsLine = !existing.split(whereSeparator: \.isNewline).contains { String($0).trimmingTrailingSpaces() == Self.attributesLine }
             var changes: [String] = []
@@ -76,8 +80,12 @@ extension CofferCommand.Git {
         }
 
         private func appendText(_ path: String, _ text: String) throws {
-            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw Failure(.io, "\(path): \(String(cString: strerror(errno)))") }
+            // O_NOFOLLOW: a link put there after the check above is not written through either.
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            guard fd >= 0 else {
+                let reason = errno == ELOOP ? "a symbolic link: refusing to write through it" : String(cString: strerror(errno))
+                throw Failure(.io, "\(path): \(reason)")
+            }
             defer { close(fd) }
             Terminal.writeAll(fd, Array(text.utf8))
         }

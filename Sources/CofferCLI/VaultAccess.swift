@@ -6,11 +6,11 @@ extension VaultOptions {
 
     /// Opens the vault for reading: refuses forged or substituted vaults, warns on rollbacks and forks.
     func open() throws -> Vault {
-        try openWarning().vault
+        try openWithFindings().vault
     }
 
-    /// `open`, also returning the findings it warned about (`verify` fails on them).
-    func openWarning() throws -> (vault: Vault, findings: [TrustStore.Finding]) {
+    /// `open`, and the findings it warned about.
+    func openWithFindings() throws -> (vault: Vault, findings: [TrustStore.Finding]) {
         let path = try resolvedPath()
         let vault = try Vault.open(at: path)
         let branch = GitBranch.current(forFileAt: path)

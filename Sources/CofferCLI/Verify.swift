@@ -9,7 +9,7 @@ extension CofferCommand {
             discussion: """
                 Without a key source (--passphrase-file, --passphrase-fd, --identity, a session) or --unlock, \
                 only the signature is checked and no prompt is shown. Exit 0 only if all that was checked is intact; \
-                a rolled back or forked vault (a warning) exits 4.
+                exit 4 also when the vault is a rollback, a fork or under a replaced key (said on stderr).
                 """)
 
         @OptionGroup var location: VaultOptions
@@ -39,12 +39,12 @@ extension CofferCommand {
         }
 
         func run() throws {
-            let (vault, findings) = try location.openWarning()
+            let (vault, findings) = try location.openWithFindings()
             if unlockVault || unlock.hasKeySource {
                 try unlock.unlock(vault)
             } else if !Sessions.resume(vault) {
                 report(vault, opened: nil)
-                try failOnWarnings(findings)
+                try Self.failOn(findings)
                 return
             }
             var opened = 0
@@ -53,13 +53,14 @@ extension CofferCommand {
                 opened += 1
             }
             report(vault, opened: opened)
-            try failOnWarnings(findings)
+            try Self.failOn(findings)
         }
 
-        /// A rolled back or forked vault verifies as a file but is not what was seen before: exit 4.
-        private func failOnWarnings(_ findings: [TrustStore.Finding]) throws {
+        /// A rollback, fork or replaced key (warned about on open) makes verify exit 4: the file
+        /// is intact, but it is not the vault this user has seen.
+        static func failOn(_ findings: [TrustStore.Finding]) throws {
             guard !findings.isEmpty else { return }
-            throw Failure(.corrupted, "not verified: the signature holds, but this is not the newest version seen (see the warning above)")
+            throw Failure(.corrupted, "the vault verifies, but not as the vault seen before: \(findings.count) trust finding(s) above")
         }
     }
 }

@@ -60,6 +60,9 @@ import Testing
             "theirs (generation \(oldGeneration)) is older than the merge base (generation \(baseGeneration)): an old copy restored on that branch?"),
             "\(merged.stderr)")
         #expect(world.bytes(world.vault) == ours)
+        // The driver also says what the trust state knows of each version: the old copy is under
+        // the key the revocation replaced.
+        #expect(merged.stderr.contains("coffer: warning: theirs (generation \(oldGeneration)): this version is signed by key"), "\(merged.stderr)")
 
         // A resolve that names entries does not merge a side that does not descend either.
         let named = world.coffer(["git", "resolve", "secrets.coffer", "--theirs", "db.password"])
@@ -185,5 +188,41 @@ import Testing
         #expect(merged.stderr.contains("theirs is at generation \(UInt64.max - 2), above 2^62"), "\(merged.stderr)")
         #expect(world.bytes(world.vault) == ours)
         world.set("later", "later-value-9i")
+    }
+    // MARK: verify and setup
+
+    /// A rolled back copy, and a copy under a key a revocation replaced: verify says so and
+    /// exits 4, with or without a key.
+    @Test func verifyExitsFourOnRollbackAndReplacedKey() throws {
+        let world = try GitWorld()
+        world.set("a", "a-value-10")
+        let mallory = world.addRecipient("mallory.key")
+        world.commit("one")
+        world.set("b", "b-value-11")
+        world.commit("two")
+        world.expectSuccess(world.coffer(["verify"], key: false))
+        world.git("checkout", "HEAD~1", "--", "secrets.coffer")
+        for key in [false, true] {
+            let rolledBack = world.coffer(["verify"], key: key)
+            #expect(rolledBack.status == 4 && rolledBack.stderr.contains("rollback: "), "\(rolledBack.stderr)")
+        }
+        world.git("checkout", "HEAD", "--", "secrets.coffer")
+        world.expectSuccess(world.coffer(["slots", "remove", mallory.slot]))
+        world.commit("revoked")
+        world.git("checkout", "-q", "-b", "old", "HEAD~1")
+        let replaced = world.coffer(["verify"], key: false)
+        #expect(replaced.status == 4 && replaced.stderr.contains("replaced at generation"), "\(replaced.stderr)")
+    }
+
+    /// A repository whose .gitattributes is a symbolic link to a file of the user's (committed
+    /// so by an attacker): setup refuses to write through it, and the target is unchanged.
+    @Test func setupRefusesAnAttributesFileThatIsALink() throws {
+        let world = try GitWorld(setup: false, vault: false)
+        let target = world.root + "/home/.profile"
+        try world.write(target, Array("export A=1\n".utf8))
+        #expect(symlink(target, world.repo + "/.gitattributes") == 0)
+        let refused = world.coffer(["git", "setup"])
+        #expect(refused.status == 6 && refused.stderr.contains("is a symbolic link: refusing to write through it"), "\(refused.stderr)")
+        #expect(world.bytes(target) == Array("export A=1\n".utf8))
     }
 }
