@@ -290,7 +290,13 @@ extension CofferCommand {
         func run() throws {
             let path = try location.resolvedPath()
             let vault = try Vault.open(at: path)
-            try VaultOptions.trustStore.trust(vault, at: path, branch: GitBranch.current(forFileAt: path))
+            let branch = GitBranch.current(forFileAt: path)
+            try VaultOptions.trustStore.trust(vault, at: path, branch: branch)
+            if !branch.isEmpty {
+                // The history as it is now is accepted too: the automatic check starts from HEAD.
+                let record = HistoryState.Record(key: vault.verificationKey, commit: GitHistory.head(ofRepositoryHolding: path))
+                try VaultOptions.historyState.remember(record, for: vault.vaultID)
+            }
             Terminal.output("trusted \(path): vault \(TextView.hex(vault.vaultID)), generation \(vault.generation), key \(TrustStore.fingerprint(vault.verificationKey))\n")
         }
     }

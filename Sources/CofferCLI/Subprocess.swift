@@ -9,16 +9,28 @@ enum Subprocess {
         let output: [UInt8]
     }
 
-    /// Runs `arguments` (searched in PATH) with stdin from /dev/null and stderr inherited
-    /// (or, when `quiet`, discarded).
-    static func run(_ arguments: [String], quiet: Bool = false) throws -> Result {
+    /// Runs `arguments` (searched in PATH) with stdin from `input` (else /dev/null) and stderr
+    /// inherited (or, `quiet`, sent to /dev/null).
+    static func run(_ arguments: [String], input: [UInt8]? = nil, quiet: Bool = false) throws -> Result {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw Failure(.io, "pipe: \(String(cString: strerror(errno)))") }
         for fd in pipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Input goes through an unnamed temporary file: a pipe could fill while the child writes
+        // output nobody reads yet.
+        let inputFile = input.flatMap { _ in tmpfile() }
+        defer { if let inputFile { fclose(inputFile) } }
+        if let input {
+            guard let inputFile, fwrite(input, 1, input.count, inputFile) == input.count, fflush(inputFile) == 0 else {
+                throw Failure(.io, "temporary file: \(String(cString: strerror(errno)))")
+            }
+            rewind(inputFile)
+            posix_spawn_file_actions_adddup2(&actions, fileno(inputFile), 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
         if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
         var argv = arguments.map { strdup($0) } + [nil]

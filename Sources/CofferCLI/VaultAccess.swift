@@ -9,14 +9,40 @@ extension VaultOptions {
         try openWithFindings().vault
     }
 
-    /// `open`, and the findings it warned about.
-    func openWithFindings() throws -> (vault: Vault, findings: [TrustStore.Finding]) {
+    /// `open`, and what it warned about: the trust findings, and a break the history check found.
+    func openWithFindings() throws -> (vault: Vault, findings: [TrustStore.Finding], historyBreak: String?) {
         let path = try resolvedPath()
         let vault = try Vault.open(at: path)
         let branch = GitBranch.current(forFileAt: path)
-        let findings = try Self.refusingBlocked(Self.trustStore.check(vault, at: path, branch: branch))
+        let historyBreak = try Self.historyBreak(vault, at: path, branch: branch)
+        // A vault whose history breaks is not remembered: its key must not become the pin.
+        let findings = try Self.refusingBlocked(historyBreak == nil
+            ? Self.trustStore.check(vault, at: path, branch: branch) : Self.trustStore.findings(for: vault, at: path, branch: branch))
+        if let historyBreak { Terminal.warn(historyBreak + "; writes are refused") }
         for finding in findings { Terminal.warn(finding.message) }
-        return (vault, findings)
+        return (vault, findings, historyBreak)
+    }
+
+    static let historyState = HistoryState(path: HistoryState.defaultPath(environment: ProcessInfoLite.environment))
+
+    /// The automatic history check (Specs/git.md): when the vault's verification key is not the
+    /// one recorded when its history was last checked, and it is in a git repository, the commits
+    /// since the last checked one are checked once (all of them the first time). Returns why the
+    /// history breaks, or nil; git unavailable or failing checks nothing and records nothing.
+    static func historyBreak(_ vault: Vault, at path: String, branch: String) throws -> String? {
+        guard !branch.isEmpty else { return nil }
+        let record = try historyState.record(for: vault.vaultID)
+        if let record, record.key == vault.verificationKey { return nil }
+        let head: String?
+        do {
+            head = try GitHistory.check(vaultAt: path, since: record?.commit, working: vault).head
+        } catch let broken as HistoryCheck.Break {
+            return "history check: " + broken.reason
+        } catch {
+            return nil
+        }
+        try historyState.remember(HistoryState.Record(key: vault.verificationKey, commit: head), for: vault.vaultID)
+        return nil
     }
 
     /// A locked read-modify-write; refuses rollbacks and forks unless --allow-rollback.
@@ -32,6 +58,9 @@ extension VaultOptions {
         // and forks are checked under the lock only: before it, another writer may be ahead.
         return try Vault.modify(at: path, unlock: { vault in
             _ = try Self.refusingBlocked(Self.trustStore.findings(for: vault, at: path, branch: branch))
+            if let historyBreak = try Self.historyBreak(vault, at: path, branch: branch) {
+                throw Failure(.corrupted, historyBreak + "; writing refused (after checking, coffer trust)")
+            }
             try unlocking(vault)
         }) { vault in
             try checkForWriting(vault, at: path, branch: branch)

@@ -38,8 +38,21 @@ extension CofferCommand {
             }
         }
 
+
+        @Flag(name: .long, help: "Check the vault file's git history instead: every parent -> child edge from HEAD back to REVISION. Needs no key.")
+        var history = false
+
+        @Argument(help: "With --history: the oldest commit to check (default: the whole history).")
+        var revision: String?
+
+        func validate() throws {
+            if revision != nil && !history { throw ValidationError("a REVISION is only taken with --history") }
+        }
+
         func run() throws {
-            let (vault, findings) = try location.openWithFindings()
+            if history { return try checkHistory() }
+            let (vault, trustFindings, historyBreak) = try location.openWithFindings()
+            let findings = trustFindings.map(\.message) + (historyBreak.map { [$0] } ?? [])
             if unlockVault || unlock.hasKeySource {
                 try unlock.unlock(vault)
             } else if !Sessions.resume(vault) {
@@ -56,9 +69,20 @@ extension CofferCommand {
             try Self.failOn(findings)
         }
 
+        /// Every version of the vault file in git's history, along every parent -> child edge.
+        private func checkHistory() throws {
+            let path = try location.resolvedPath()
+            do {
+                let checked = try GitHistory.check(vaultAt: path, back: revision)
+                Terminal.output("history ok: \(checked.versions) version\(checked.versions == 1 ? "" : "s") checked\n")
+            } catch let broken as HistoryCheck.Break {
+                throw Failure(.corrupted, "history check failed at commit \(broken.commit): \(broken.reason)")
+            }
+        }
+
         /// A rollback, fork or replaced key (warned about on open) makes verify exit 4: the file
         /// is intact, but it is not the vault this user has seen.
-        static func failOn(_ findings: [TrustStore.Finding]) throws {
+        static func failOn(_ findings: [String]) throws {
             guard !findings.isEmpty else { return }
             throw Failure(.corrupted, "the vault verifies, but not as the vault seen before: \(findings.count) trust finding(s) above")
         }

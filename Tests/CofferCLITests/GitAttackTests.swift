@@ -225,4 +225,92 @@ import Testing
         #expect(refused.status == 6 && refused.stderr.contains("is a symbolic link: refusing to write through it"), "\(refused.stderr)")
         #expect(world.bytes(target) == Array("export A=1\n".utf8))
     }
+    // MARK: Attack 3 and the history check
+
+    /// A clean history with rotations, a slot added on a branch and merges (through the driver),
+    /// and a commit that deletes the file for a while: verify --history exits 0 with the count,
+    /// and from a given commit checks fewer versions.
+    @Test func cleanHistoryVerifies() throws {
+        let world = try GitWorld()
+        world.set("a", "a-value-20")
+        world.commit("a")
+        let second = Self.commit(world)
+        world.expectSuccess(world.coffer(["rotate"]))
+        world.commit("rotate")
+        world.diverge(feature: { _ = world.addRecipient("carol.key") }, main: { world.set("b", "b-value-21") })
+        #expect(world.mergeFeature().status == 0)
+        world.git("branch", "-d", "feature")
+        world.diverge(feature: { world.expectSuccess(world.coffer(["rotate"])) }, main: { world.set("c", "c-value-22") })
+        #expect(world.mergeFeature().status == 0)
+        let all = world.expectSuccess(world.coffer(["verify", "--history"], key: false))
+        #expect(all.output == "history ok: 9 versions checked\n", "\(all.output)")
+        let fromSecond = world.expectSuccess(world.coffer(["verify", "--history", second], key: false))
+        #expect(fromSecond.output == "history ok: 8 versions checked\n", "\(fromSecond.output)")
+    }
+
+    /// An old copy committed straight onto main (a replay without a merge): verify --history names
+    /// that commit and says the generation went down.
+    @Test func replayedCommitIsNamedByTheHistoryCheck() throws {
+        let world = try GitWorld()
+        world.set("a", "a-old-23")
+        world.commit("old")
+        world.set("a", "a-new-24", ["--overwrite"])
+        world.commit("new")
+        world.git("checkout", "HEAD~1", "--", "secrets.coffer")
+        world.commit("innocent-looking")
+        let replay = Self.commit(world)
+        world.set("later", "later-value-25", ["--allow-rollback"])
+        world.commit("later")
+        let checked = world.coffer(["verify", "--history"], key: false)
+        #expect(checked.status == 4, "\(checked.all)")
+        #expect(checked.stderr.contains("history check failed at commit \(replay): commit \(replay.prefix(12)) (generation 2) is older than its parent"),
+            "\(checked.stderr)")
+    }
+
+    /// Attack 3: Alice has seen the vault under K0. The admin removes Bob and re-keys (C2, chain
+    /// K0 -> K1); Bob, with the old master key, forks the chain at K0 (K0 -> Kbob) keeping his
+    /// slot and pushes C3 on top. Alice pulls C2 and C3 together: the file extends her pinned K0,
+    /// but the history check finds the fork; her write is refused (nothing sealed to Bob), and
+    /// the genuine K1 version is not taken for a forgery afterwards.
+    @Test func forkedKeyChainPulledTogetherIsFound() throws {
+        let world = try GitWorld()
+        world.set("db.host", "db.real.example")
+        let bob = world.addRecipient("bob.key")
+        world.commit("C1")
+        let alice = ["XDG_STATE_HOME": world.root + "/alice"]
+        #expect(world.coffer(["get", "db.host"], env: alice).output == "db.real.example")
+
+        world.expectSuccess(world.coffer(["slots", "remove", bob.slot]))
+        world.commit("C2: bob removed")
+        let c2 = Self.commit(world)
+        // Bob: C1's vault, re-keyed by him under the old master key, his slot kept.
+        world.git("checkout", "HEAD~1", "--", "secrets.coffer")
+        let identities = try IdentityFile.parse(world.bytes(bob.path), path: bob.path, passphrase: nil)
+        let forked = try Vault.open(at: world.vault)
+        try forked.unlock(identities: identities.map(\.secretKey))
+        try forked.rotate()
+        try forked.set("db.host", value: Array("db.bob.example".utf8), overwrite: true)
+        try forked.save()
+        world.commit("C3: bob")
+        let c3 = Self.commit(world)
+        let before = world.bytes(world.vault)
+
+        let write = world.coffer(["set", "new.secret"], env: alice, stdin: Array("sealed-to-whom-26".utf8))
+        #expect(write.status == 4, "\(write.all)")
+        #expect(write.stderr.contains("history check: commit \(c3.prefix(12))'s key chain (2 keys, current "), "\(write.stderr)")
+        #expect(write.stderr.contains("does not extend its parent \(c2.prefix(12))'s"), "\(write.stderr)")
+        #expect(world.bytes(world.vault) == before)
+        let read = world.coffer(["get", "db.host"], env: alice)
+        #expect(read.stderr.contains("history check: "), "\(read.stderr)")
+        let checked = world.coffer(["verify", "--history"], key: false)
+        #expect(checked.status == 4 && checked.stderr.contains("history check failed at commit \(c3)"), "\(checked.stderr)")
+
+        // Back on the genuine C2: not a forgery to Alice (her pin stayed at K0), and writable.
+        world.git("reset", "-q", "--hard", c2)
+        let genuine = world.coffer(["get", "db.host"], env: alice)
+        #expect(genuine.status == 0 && genuine.output == "db.real.example", "\(genuine.stderr)")
+        world.expectSuccess(world.coffer(["set", "after.reset"], env: alice, stdin: Array("after-reset-27".utf8)))
+        let asBob = world.get("after.reset", ["--identity", bob.path])
+        #expect(asBob.status == 3, "\(asBob.stderr)")
+    }
 }

@@ -19,15 +19,22 @@ public enum Descent {
         if child.generation < parent.generation {
             return "\(name) (generation \(child.generation)) is older than \(parentName) (generation \(parent.generation)): an old copy restored on that branch?"
         }
-        if child.generation == parent.generation && child.signature != parent.signature {
-            return "\(name) (generation \(child.generation)) has the generation of \(parentName) but other content: a fork (a copy written from an older version)?"
-        }
         let parentKeys = parent.keyChain.allKeys, childKeys = child.keyChain.allKeys
         if childKeys.count < parentKeys.count || !zip(parentKeys, childKeys).allSatisfy({ $0 == $1 }) {
             return "\(name)'s key chain (\(describe(child.keyChain))) does not extend \(parentName)'s (\(describe(parent.keyChain))):"
                 + " a copy from before a rotation, or a key chain forked by someone holding a replaced master key?"
         }
+        if child.generation == parent.generation && child.signature != parent.signature {
+            return "\(name) (generation \(child.generation)) has the generation of \(parentName) but other content: a fork (a copy written from an older version)?"
+        }
         return nil
+    }
+
+    /// Whether neither chain extends the other: two versions re-keyed apart from a common key
+    /// (a fork of the key chain), or not one vault's chains at all.
+    public static func chainsFork(_ a: KeyChain, _ b: KeyChain) -> Bool {
+        let x = a.allKeys, y = b.allKeys
+        return !zip(x, y).allSatisfy { $0 == $1 }
     }
 
     /// Why a version named `name` may not be merged for its generation, or nil.
@@ -37,7 +44,7 @@ public enum Descent {
     }
 
     /// "3 keys, current 1a2b3c4d5e6f7a8b".
-    static func describe(_ chain: KeyChain) -> String {
+    public static func describe(_ chain: KeyChain) -> String {
         "\(chain.allKeys.count) key\(chain.allKeys.count == 1 ? "" : "s"), current \(TrustStore.fingerprint(chain.currentKey))"
     }
 }

@@ -280,7 +280,7 @@ public struct TrustStore: Sendable {
         try FileSystem.atomicReplace(path, with: Array(text.utf8), mode: 0o600)
     }
 
-    private static func bytes(fromHex text: String) -> [UInt8]? {
+    static func bytes(fromHex text: String) -> [UInt8]? {
         let digits = Array(text.utf8)
         guard digits.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []

@@ -1,0 +1,153 @@
+public import CofferCodec
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The history check (Specs/git.md): along every parent -> child edge of a vault file's git
+/// history, merges included, the child descends from the parent (`Descent`). Needs no key. The
+/// git side (listing commits, reading blobs) is the caller's; this is the rule and its walk.
+public enum HistoryCheck {
+    public struct Commit: Sendable {
+        public let id: String
+        public let parents: [String]
+        /// The vault file's blob in this commit; nil where the commit has no such file.
+        public let blob: String?
+
+        public init(id: String, parents: [String], blob: String?) {
+            self.id = id
+            self.parents = parents
+            self.blob = blob
+        }
+    }
+
+    /// The first commit that breaks the rule, and how.
+    public struct Break: Error, Equatable, Sendable {
+        public let commit: String
+        public let reason: String
+
+        public init(commit: String, reason: String) {
+            self.commit = commit
+            self.reason = reason
+        }
+    }
+
+    /// The header of one version, its key chain and signature verified, or why it does not verify.
+    public static func version(_ bytes: [UInt8], blob: String) -> Result<VaultFile, CofferError> {
+        do {
+            return .success(try Vault.checkAndVerify(bytes, path: "blob \(blob)").header)
+        } catch let error as CofferError {
+            return .failure(error)
+        } catch {
+            return .failure(.corrupted(part: "blob \(blob)"))
+        }
+    }
+
+    /// Checks `commits` (parents before children) and returns the number of versions (distinct
+    /// blobs) checked. `boundary` holds the blob of each parent outside `commits` that has the
+    /// file; `versions` each blob's header. A commit without the file passes its parents'
+    /// versions on to its children, so deleting the file for a commit hides nothing.
+    public static func check(
+        _ commits: [Commit], boundary: [String: String], versions: [String: Result<VaultFile, CofferError>]
+    ) throws -> Int {
+        // Per commit, the versions in effect there: (blob, the commit that holds it).
+        var inEffect: [String: [(blob: String, commit: String)]] = [:]
+        for (commit, blob) in boundary { inEffect[commit] = [(blob, commit)] }
+        var checked = Set<String>()
+        for commit in commits {
+            var inherited: [(blob: String, commit: String)] = []
+            for parent in commit.parents {
+                for version in inEffect[parent] ?? [] where !inherited.contains(where: { $0.blob == version.blob }) {
+                    inherited.append(version)
+                }
+            }
+            guard let blob = commit.blob else {
+                inEffect[commit.id] = inherited
+                continue
+            }
+            let name = "commit \(short(commit.id))"
+            guard case let .success(child) = versions[blob] ?? .failure(.corrupted(part: "blob \(blob) not read")) else {
+                if case let .failure(error) = versions[blob] { throw Break(commit: commit.id, reason: "\(name): its vault does not verify (\(error))") }
+                throw Break(commit: commit.id, reason: "\(name): its vault was not read")
+            }
+            checked.insert(blob)
+            for parent in inherited where parent.blob != blob {
+                guard case let .success(parentFile) = versions[parent.blob] else { continue }
+                if let problem = Descent.problem(child, named: name, from: parentFile, named: "its parent \(short(parent.commit))") {
+                    throw Break(commit: commit.id, reason: problem)
+                }
+            }
+            inEffect[commit.id] = [(blob, commit.id)]
+        }
+        return checked.count
+    }
+
+    static func short(_ commit: String) -> String { String(commit.prefix(12)) }
+}
+
+/// The commit up to which this machine has checked a vault's history, and the verification key
+/// the vault had then: `$XDG_STATE_HOME/coffer/history`, beside the trust store, lines
+/// `<vault id> <key hex> <commit>` (commit `-`: none yet), mode 0600, rewritten atomically under
+/// a lock. A command checks the history again only when the vault's key is not the one recorded.
+public struct HistoryState: Sendable {
+    public struct Record: Equatable, Sendable {
+        public var key: [UInt8]
+        /// nil: the vault was seen before any commit held it.
+        public var commit: String?
+
+        public init(key: [UInt8], commit: String?) {
+            self.key = key
+            self.commit = commit
+        }
+    }
+
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// `history` in the trust store's folder.
+    public static func defaultPath(environment: [String: String]) -> String {
+        FileSystem.directory(of: TrustStore.defaultPath(environment: environment)) + "/history"
+    }
+
+    public func record(for vaultID: [UInt8]) throws -> Record? {
+        try load()[TextView.hex(vaultID)]
+    }
+
+    public func remember(_ record: Record, for vaultID: [UInt8]) throws {
+        let folder = FileSystem.directory(of: path)
+        var prefix = ""
+        for component in folder.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw FileSystem.ioError(prefix) }
+        }
+        let lock = try FileLock(path + ".lock")
+        defer { withExtendedLifetime(lock) {} }
+        var records = try load()
+        records[TextView.hex(vaultID)] = record
+        let text = records.sorted { $0.key < $1.key }.map { id, record in
+            "\(id) \(TextView.hex(record.key)) \(record.commit ?? "-")\n"
+        }.joined()
+        try FileSystem.atomicReplace(path, with: Array(text.utf8), mode: 0o600)
+    }
+
+    /// A missing file holds nothing; a malformed one is an error, never a reason to skip checks.
+    private func load() throws -> [String: Record] {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.read(path, limit: 16 << 20)
+        } catch CofferError.io(_, let reason) where reason == "no such file" {
+            return [:]
+        }
+        var records: [String: Record] = [:]
+        for (number, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n").enumerated() {
+            let fields = line.split(separator: " ").map(String.init)
+            guard fields.count == 3, let key = TrustStore.bytes(fromHex: fields[1]), key.count == VaultFile.keyByteCount else {
+                throw CofferError.corrupted(part: "history state \(path), line \(number + 1)")
+            }
+            records[fields[0]] = Record(key: key, commit: fields[2] == "-" ? nil : fields[2])
+        }
+        return records
+    }
+}
