@@ -103,6 +103,15 @@ enum FileSystem {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
+    /// Creates `folder` and the folders above it that are missing, mode 0700.
+    static func makeFolders(_ folder: String) throws {
+        var prefix = ""
+        for component in folder.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw ioError(prefix) }
+        }
+    }
+
     static func baseName(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])

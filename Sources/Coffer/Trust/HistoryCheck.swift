@@ -1,7 +1,4 @@
 public import CofferCodec
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The history check (Specs/git.md): along every parent -> child edge of a vault file's git
 /// history, merges included, the child descends from the parent (`Descent`). Needs no key. The
@@ -116,12 +113,7 @@ public struct HistoryState: Sendable {
     }
 
     public func remember(_ record: Record, for vaultID: [UInt8]) throws {
-        let folder = FileSystem.directory(of: path)
-        var prefix = ""
-        for component in folder.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw FileSystem.ioError(prefix) }
-        }
+        try FileSystem.makeFolders(FileSystem.directory(of: path))
         let lock = try FileLock(path + ".lock")
         defer { withExtendedLifetime(lock) {} }
         var records = try load()

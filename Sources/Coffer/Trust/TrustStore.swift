@@ -252,12 +252,7 @@ public struct TrustStore: Sendable {
         change(&changed)
         guard changed != seen else { return }
 
-        let folder = FileSystem.directory(of: path)
-        var prefix = ""
-        for component in folder.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw FileSystem.ioError(prefix) }
-        }
+        try FileSystem.makeFolders(FileSystem.directory(of: path))
         // Its own lock file: the folder may also hold a vault whose folder lock this process holds.
         let lock = try FileLock(path + ".lock")
         defer { withExtendedLifetime(lock) {} }
