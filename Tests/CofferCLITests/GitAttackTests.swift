@@ -73,6 +73,10 @@ import Testing
         world.git("commit", "-q", "--no-edit")
         world.expectValue("db.password", "db-new-value-2b")
         world.expectValue("added.later", "added-later-3c")
+        // The replay stays in history, on the merged branch: the history check names its commit.
+        let replay = Self.commit(world, "feature")
+        let checked = world.coffer(["verify", "--history"], key: false)
+        #expect(checked.status == 4 && checked.stderr.contains("history check failed at commit \(replay): "), "\(checked.stderr)")
         let asMallory = world.get("db.password", ["--identity", mallory.path])
         #expect(asMallory.status == 3, "\(asMallory.stderr)")
     }
@@ -187,6 +191,12 @@ import Testing
         #expect(merged.status == 1, "\(merged.all)")
         #expect(merged.stderr.contains("theirs is at generation \(UInt64.max - 2), above 2^62"), "\(merged.stderr)")
         #expect(world.bytes(world.vault) == ours)
+        world.git("merge", "--abort")
+        // On Bob's branch, the history check names his commit.
+        world.git("checkout", "-q", "feature")
+        let onFeature = world.coffer(["verify", "--history"], key: false)
+        #expect(onFeature.status == 4 && onFeature.stderr.contains("at generation \(UInt64.max - 2), above 2^62"), "\(onFeature.stderr)")
+        world.git("checkout", "-q", "main")
         world.set("later", "later-value-9i")
     }
     // MARK: verify and setup

@@ -67,6 +67,7 @@ public enum HistoryCheck {
                 throw Break(commit: commit.id, reason: "\(name): its vault was not read")
             }
             checked.insert(blob)
+            if let problem = Descent.generationProblem(child, named: name) { throw Break(commit: commit.id, reason: problem) }
             for parent in inherited where parent.blob != blob {
                 guard case let .success(parentFile) = versions[parent.blob] else { continue }
                 if let problem = Descent.problem(child, named: name, from: parentFile, named: "its parent \(short(parent.commit))") {
