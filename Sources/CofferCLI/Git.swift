@@ -139,7 +139,8 @@ extension CofferCommand.Git {
     static func unlockWithoutPrompt(_ vault: Vault) throws {
         if Sessions.resume(vault) { return }
         let environment = ProcessInfoLite.environment
-        guard environment["COFFER_IDENTITY_FILE"] != nil || environment["COFFER_PASSPHRASE_FILE"] != nil else {
+        guard environment["COFFER_IDENTITY_FILE"] != nil || environment[KeySources.identityVariable] != nil
+            || environment["COFFER_PASSPHRASE_FILE"] != nil else {
             throw Failure(
                 .authentication,
                 "merging vaults needs a key: run eval \"$(coffer unlock)\" in this shell, or set COFFER_IDENTITY_FILE, then merge again")

@@ -42,7 +42,10 @@ struct VaultOptions: ParsableArguments {
                 throw Failure(.notFound, "no vault here (looked in \(here) and up to the repository root, and \(local)): create one with `coffer init`")
             }
         }
-        if verbose { Terminal.writeAll(2, Array("coffer: vault \(path)\n".utf8)) }
+        if verbose {
+            KeySources.verbose = true
+            Terminal.writeAll(2, Array("coffer: vault \(path)\n".utf8))
+        }
         return path
     }
 
@@ -68,16 +71,22 @@ struct UnlockOptions: ParsableArguments {
     @Option(name: [.customShort("i"), .long], help: "Unlock with this age identity file (also $COFFER_IDENTITY_FILE).", completion: .file())
     var identity: String?
 
+    @Flag(name: .long, help: "Do not try the default identity files (also $COFFER_NO_DEFAULT_IDENTITIES=1).")
+    var noDefaultIdentities = false
+
     /// Whether a non-interactive key source was given.
     var hasKeySource: Bool {
         passphraseFile != nil || passphraseFD != nil || identity != nil
             || ProcessInfoLite.environment["COFFER_PASSPHRASE_FILE"] != nil
             || ProcessInfoLite.environment["COFFER_IDENTITY_FILE"] != nil
+            || ProcessInfoLite.environment[KeySources.identityVariable] != nil
     }
 
     /// Unlocks `vault` from the first available source: --identity, --passphrase-file or
-    /// --passphrase-fd; else a valid session; else $COFFER_IDENTITY_FILE or
-    /// $COFFER_PASSPHRASE_FILE; else the terminal. Never blocks without a terminal.
+    /// --passphrase-fd; else, when none of $COFFER_IDENTITY_FILE, $COFFER_IDENTITY and
+    /// $COFFER_PASSPHRASE_FILE is set, the default identity files; else a valid session; else
+    /// $COFFER_IDENTITY_FILE, $COFFER_IDENTITY or $COFFER_PASSPHRASE_FILE; else the terminal.
+    /// Never blocks without a terminal.
     func unlock(_ vault: Vault) throws {
         try unlock(vault, allowSession: true)
     }
@@ -86,15 +95,29 @@ struct UnlockOptions: ParsableArguments {
     func unlock(_ vault: Vault, allowSession: Bool, interactive: Bool = true) throws {
         let environment = ProcessInfoLite.environment
         let explicit = identity != nil || passphraseFile != nil || passphraseFD != nil
-        if allowSession, !explicit, Sessions.resume(vault) { return }
+        if !explicit, !hasKeySource, !noDefaultIdentities, environment[KeySources.noDefaultsVariable] != "1",
+           try KeySources.unlockWithDefaults(vault, interactive: interactive, passphrase: { try passphrase(prompt: $0, interactive: interactive) }) {
+            return
+        }
+        if allowSession, !explicit, Sessions.resume(vault) {
+            KeySources.report("opened with a session")
+            return
+        }
         if let identityPath = identity ?? environment["COFFER_IDENTITY_FILE"] {
             let identities = try Self.loadIdentities(identityPath) {
                 try passphrase(prompt: "Passphrase for identity \(identityPath): ", interactive: interactive)
             }
             try vault.unlock(identities: identities.map(\.secretKey))
+            KeySources.report("opened with identity \(identityPath)\(KeySources.slotSuffix(vault))")
+            return
+        }
+        if !explicit, let identities = try KeySources.environmentIdentities() {
+            try vault.unlock(identities: identities.map(\.secretKey))
+            KeySources.report("opened with $\(KeySources.identityVariable)\(KeySources.slotSuffix(vault))")
             return
         }
         try vault.unlock(passphrase: try passphrase(prompt: "Passphrase for \(vault.path): ", interactive: interactive))
+        KeySources.report("opened with a passphrase\(KeySources.slotSuffix(vault))")
     }
 
     /// The current passphrase, from a file, a descriptor or (when `interactive`) the terminal.

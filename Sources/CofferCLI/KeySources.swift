@@ -1,0 +1,81 @@
+import Coffer
+import CofferCrypto
+import CofferRotation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keys found without a flag: identity text in $COFFER_IDENTITY (CI secrets) and the default
+/// identity files (Specs/identity-files.md §10).
+enum KeySources {
+    static let identityVariable = "COFFER_IDENTITY"
+    static let noDefaultsVariable = "COFFER_NO_DEFAULT_IDENTITIES"
+
+    /// Set by -v: say which key opened the vault.
+    nonisolated(unsafe) static var verbose = false
+
+    static func report(_ line: String) {
+        if verbose { Terminal.writeAll(2, Array("coffer: \(line)\n".utf8)) }
+    }
+
+    /// The identities in $COFFER_IDENTITY, or nil when it is unset or empty. The text is copied
+    /// from the environment straight into guarded memory and never quoted in errors.
+    static func environmentIdentities() throws -> [Identity]? {
+        guard let value = getenv(identityVariable) else { return nil }
+        let count = strlen(value)
+        guard count > 0 else { return nil }
+        let text = SecureBytes(copying: UnsafeRawBufferPointer(start: value, count: count))
+        do {
+            return try IdentityFile.parse(text, path: "$" + identityVariable, passphrase: nil)
+        } catch let error as IdentityError {
+            throw Failure(error)
+        }
+    }
+
+    /// The default identity files, in the order they are tried; only those that exist.
+    static func defaultIdentityPaths(_ environment: [String: String]) -> [String] {
+        func folder(_ variable: String, else fallback: String) -> String {
+            environment[variable].flatMap { $0.isEmpty ? nil : $0 } ?? (environment["HOME"] ?? "") + fallback
+        }
+        let candidates = [
+            FileSystemPaths.dataHome + "/coffer/identity.txt",
+            folder("XDG_CONFIG_HOME", else: "/.config") + "/sops/age/keys.txt",
+            (environment["HOME"] ?? "") + "/.ssh/id_ed25519",
+        ]
+        return candidates.filter { access($0, F_OK) == 0 }
+    }
+
+    /// Tries the default identity files in order; true when one opened `vault`. A file that
+    /// cannot be read or parsed is skipped with a warning; a passphrase-protected one is asked
+    /// for only when its public key has a slot in `vault` and `interactive`.
+    static func unlockWithDefaults(_ vault: Vault, interactive: Bool, passphrase: (String) throws -> SecureBytes) throws -> Bool {
+        for path in defaultIdentityPaths(ProcessInfoLite.environment) {
+            let identities: [Identity]
+            do {
+                identities = try UnlockOptions.loadIdentities(path) {
+                    guard interactive else { throw IdentityError.passphraseRequired(path: path) }
+                    return try passphrase("Passphrase for identity \(path): ")
+                }
+            } catch let failure as Failure where failure.code == .authentication {
+                report("skipped default identity \(path): \(failure.message)")
+                continue
+            } catch let failure as Failure {
+                Terminal.warn("skipped default identity \(failure.message)")
+                continue
+            }
+            do {
+                try vault.unlock(identities: identities.map(\.secretKey))
+            } catch CofferError.authenticationFailed {
+                report("default identity \(path) has no slot in this vault")
+                continue
+            }
+            report("opened with identity \(path)\(slotSuffix(vault))")
+            return true
+        }
+        return false
+    }
+
+    static func slotSuffix(_ vault: Vault) -> String {
+        vault.unlockedSlot.map { " (slot \($0.idText))" } ?? ""
+    }
+}
