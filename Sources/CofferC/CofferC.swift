@@ -71,7 +71,7 @@ private func describe(_ error: Error) -> (Int32, String) {
     case let error as IdentityError:
         switch error {
         case .passphraseRequired, .wrongPassphrase: return (3, error.description)
-        case .malformed, .noIdentity: return (1, error.description)
+        case .malformed, .noIdentity, .unsupported: return (1, error.description)
         }
     case let rejection as SessionStore.Rejection:
         return (3, rejection == .none ? "no session for this vault and token" : "the session could not be used (\(rejection))")

@@ -68,6 +68,8 @@ extension CofferCommand {
                 parts = ["passphrase", "argon2id ops=\(ops) mem=\(mem >> 20)MiB"]
             case .recipient:
                 parts = ["recipient", (try? Recipient(publicKey: slot.publicKey))?.text ?? TextView.hex(slot.publicKey)]
+            case let .sshEd25519(sshKey):
+                parts = ["ssh-ed25519", SSHPublicKey.fingerprint(ed25519: sshKey)]
             }
             parts.append("scope=\(slot.scope)")
             if !slot.label.isEmpty { parts.append("label=\(Formatting.json(slot.label))") }

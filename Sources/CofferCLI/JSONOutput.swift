@@ -29,6 +29,11 @@ enum JSONOutput {
             fields += [("type", string("passphrase")), ("opsLimit", "\(ops)"), ("memLimit", "\(mem)")]
         case .recipient:
             fields += [("type", string("recipient")), ("recipient", string((try? Recipient(publicKey: slot.publicKey))?.text ?? ""))]
+        case let .sshEd25519(sshKey):
+            fields += [
+                ("type", string("ssh-ed25519")), ("recipient", string((try? SSHPublicKey(ed25519: sshKey))?.text ?? "")),
+                ("fingerprint", string(SSHPublicKey.fingerprint(ed25519: sshKey))),
+            ]
         }
         return object(fields)
     }

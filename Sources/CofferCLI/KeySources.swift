@@ -52,12 +52,17 @@ enum KeySources {
         for path in defaultIdentityPaths(ProcessInfoLite.environment) {
             let identities: [Identity]
             do {
-                identities = try UnlockOptions.loadIdentities(path) {
+                identities = try UnlockOptions.readIdentities(path) {
                     guard interactive else { throw IdentityError.passphraseRequired(path: path) }
                     return try passphrase("Passphrase for identity \(path): ")
                 }
-            } catch let failure as Failure where failure.code == .authentication {
-                report("skipped default identity \(path): \(failure.message)")
+            } catch let error as IdentityError {
+                // A key of a type Coffer does not take, or a locked one without a terminal, is
+                // normal for a default file (an ssh-rsa key, a protected SSH key): said with -v only.
+                switch error {
+                case .unsupported, .passphraseRequired: report("skipped default identity \(error)")
+                case .malformed, .noIdentity, .wrongPassphrase: Terminal.warn("skipped default identity \(error)")
+                }
                 continue
             } catch let failure as Failure {
                 Terminal.warn("skipped default identity \(failure.message)")

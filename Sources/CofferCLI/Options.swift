@@ -149,6 +149,15 @@ struct UnlockOptions: ParsableArguments {
 
     /// The identities in an age identity file; `passphrase` is asked only for a protected file.
     static func loadIdentities(_ path: String, passphrase: () throws -> SecureBytes) throws -> [Identity] {
+        do {
+            return try readIdentities(path, passphrase: passphrase)
+        } catch let error as IdentityError {
+            throw Failure(error)
+        }
+    }
+
+    /// `loadIdentities`, with the file's problems as `IdentityError`s.
+    static func readIdentities(_ path: String, passphrase: () throws -> SecureBytes) throws -> [Identity] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw Failure(errno == ENOENT ? .notFound : .io, "\(path): \(String(cString: strerror(errno)))")
@@ -156,13 +165,9 @@ struct UnlockOptions: ParsableArguments {
         defer { close(fd) }
         let contents = try Terminal.readSecret(fd: fd, limit: 1 << 20, what: path)
         do {
-            do {
-                return try IdentityFile.parse(contents, path: path, passphrase: nil)
-            } catch IdentityError.passphraseRequired {
-                return try IdentityFile.parse(contents, path: path, passphrase: try passphrase())
-            }
-        } catch let error as IdentityError {
-            throw Failure(error)
+            return try IdentityFile.parse(contents, path: path, passphrase: nil)
+        } catch IdentityError.passphraseRequired {
+            return try IdentityFile.parse(contents, path: path, passphrase: try passphrase())
         }
     }
 
@@ -202,7 +207,7 @@ extension SessionStore.Rejection {
 extension Failure {
     init(_ error: IdentityError) {
         switch error {
-        case .malformed: self.init(.usage, error.description)
+        case .malformed, .unsupported: self.init(.usage, error.description)
         case let .passphraseRequired(path): self.init(.authentication, "\(path) is passphrase-protected")
         case let .wrongPassphrase(path): self.init(.authentication, "wrong passphrase for identity \(path)")
         case let .noIdentity(path): self.init(.usage, "\(path) holds no identity")

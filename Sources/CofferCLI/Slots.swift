@@ -82,42 +82,56 @@ extension CofferCommand.Slots {
     struct AddRecipient: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-recipient",
-            abstract: "Add age recipients (age1... public keys); --project/--domain grant that scope only, read-only.")
+            abstract: "Add age recipients (age1... or ssh-ed25519 public keys); --project/--domain grant that scope only, read-only.",
+            discussion: """
+                An SSH key's slot is labelled with the key's comment unless --label is given. In a -R file \
+                (an age recipients file, ~/.ssh/id_ed25519.pub, or https://github.com/USER.keys), SSH keys \
+                of other types than ssh-ed25519 are listed and skipped; --strict refuses the file instead.
+                """)
 
-        @Argument(help: "age1... public keys.")
+        @Argument(help: "age1... public keys, or SSH public keys (\"ssh-ed25519 AAAA... comment\", quoted).")
         var publicKeys: [String] = []
 
-        @Option(name: [.customShort("R"), .customLong("recipients-file")], help: "A file of age1... keys, one a line, # comments.", completion: .file())
+        @Option(name: [.customShort("R"), .customLong("recipients-file")], help: "A file of age1... or ssh-ed25519 keys, one a line, # comments.", completion: .file())
         var recipientsFile: String?
+
+        @Flag(name: .long, help: "Refuse a -R file holding SSH keys of unsupported types instead of skipping them.")
+        var strict = false
 
         @OptionGroup var location: VaultOptions
         @OptionGroup var unlock: UnlockOptions
         @OptionGroup var scopeOptions: ScopeOptions
 
-        @Option(name: .long, help: "A label for the slot(s).")
-        var label = "recipient"
+        @Option(name: .long, help: "A label for the slot(s) (default: an SSH key's comment, else \"recipient\").")
+        var label: String?
 
         func validate() throws {
-            if publicKeys.isEmpty && recipientsFile == nil { throw ValidationError("give an age1... key or -R FILE") }
+            if publicKeys.isEmpty && recipientsFile == nil { throw ValidationError("give an age1... or ssh-ed25519 key, or -R FILE") }
         }
 
         func run() throws {
-            try Vault.validateText(nil, label: label)
+            try Vault.validateText(nil, label: label ?? "recipient")
             try Vault.validate(scope: scopeOptions.scope)
-            var recipients = try publicKeys.map { try Recipient(parsing: $0) }
-            if let recipientsFile {
-                let text = String(decoding: try FileInput.readContent(recipientsFile, limit: 1 << 20, what: "recipients"), as: UTF8.self)
-                let listed: [Recipient]
-                do {
-                    listed = try IdentityFile.parseRecipients(text, path: recipientsFile)
-                } catch let error as IdentityError {
-                    throw Failure(error)
+            var recipients: [RecipientKey] = []
+            do {
+                recipients = try publicKeys.map { try RecipientKey(parsing: $0) }
+                if let recipientsFile {
+                    let text = String(decoding: try FileInput.readContent(recipientsFile, limit: 1 << 20, what: "recipients"), as: UTF8.self)
+                    let parsed = try IdentityFile.parseRecipients(text, path: recipientsFile, strict: strict)
+                    for skipped in parsed.skipped {
+                        Terminal.warn("\(recipientsFile), \(skipped): unsupported key type skipped (supported: ssh-ed25519, age1...)")
+                    }
+                    guard !parsed.keys.isEmpty else { throw Failure(.usage, "\(recipientsFile) holds no supported key") }
+                    recipients += parsed.keys
                 }
-                guard !listed.isEmpty else { throw Failure(.usage, "\(recipientsFile) holds no age1... key") }
-                recipients += listed
+            } catch let error as IdentityError {
+                throw Failure(error)
             }
             let slots = try location.modify(unlock: unlock) { vault in
-                try recipients.map { try vault.addRecipientSlot($0.publicKey, label: label, scope: scopeOptions.scope) }
+                try recipients.map {
+                    try vault.addRecipientSlot(
+                        $0.publicKey, kind: $0.slotKind, label: label ?? $0.comment ?? "recipient", scope: scopeOptions.scope)
+                }
             }
             Terminal.output(slots.map { $0.idText + "\n" }.joined())
         }

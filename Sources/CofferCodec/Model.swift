@@ -111,11 +111,15 @@ public struct Slot: Equatable, Sendable {
         case passphrase(salt: [UInt8], opsLimit: UInt64, memLimit: UInt64)
         /// The secret key is an identity's (age format).
         case recipient
+        /// The secret key is an OpenSSH Ed25519 key's, converted to X25519 as age does; the slot
+        /// keeps the Ed25519 public key so it can be shown as OpenSSH shows it.
+        case sshEd25519(publicKey: [UInt8])
 
         public var code: UInt8 {
             switch self {
             case .passphrase: 1
             case .recipient: 2
+            case .sshEd25519: 3
             }
         }
     }

@@ -143,6 +143,8 @@ public enum VaultDecoder {
             kind = .passphrase(salt: salt, opsLimit: ops, memLimit: mem)
         case 2:
             kind = .recipient
+        case 3:
+            kind = .sshEd25519(publicKey: try reader.array(VaultFile.keyByteCount))
         default:
             throw reader.fail("unknown slot kind \(kindCode)")
         }
@@ -315,6 +317,8 @@ public enum VaultEncoder {
             writer.uvarint(mem)
         case .recipient:
             break
+        case let .sshEd25519(publicKey):
+            writer.raw(publicKey)
         }
         writer.raw(slot.publicKey)
         writer.lengthPrefixed(slot.wrapped)

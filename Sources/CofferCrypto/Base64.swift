@@ -46,4 +46,20 @@ public enum Base64 {
         guard status == 0 else { return nil }
         return Array(output.prefix(length))
     }
+
+    /// The bytes of padded base64 `text`, skipping CR and LF, decoded straight into guarded memory
+    /// (OpenSSH private keys); nil if it is not base64.
+    public static func decodeSecret(_ text: UnsafeRawBufferPointer) -> SecureBytes? {
+        Sodium.ensureInitialized()
+        let output = SecureBytes(count: text.count / 4 * 3 + 3)
+        var length = 0
+        let status = output.withUnsafeMutableBytes { output in
+            sodium_base642bin(
+                output.baseAddress!.assumingMemoryBound(to: UInt8.self), output.count,
+                text.baseAddress?.assumingMemoryBound(to: CChar.self), text.count, "\r\n", &length, nil,
+                Alphabet.standard.variant)
+        }
+        guard status == 0 else { return nil }
+        return output.slice(0..<length)
+    }
 }

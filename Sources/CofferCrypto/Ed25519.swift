@@ -27,6 +27,19 @@ public enum Ed25519 {
             self.publicKey = publicKey
         }
 
+        /// The X25519 secret key of the same key pair (`crypto_sign_ed25519_sk_to_curve25519`), as
+        /// age uses an `ssh-ed25519` identity; its public key is `x25519PublicKey(publicKey)`.
+        public func x25519SecretKey() -> SecureBytes {
+            let output = SecureBytes(count: X25519.keyByteCount)
+            output.withUnsafeMutableBytes { out in
+                secretKey.withUnsafeBytes { secret in
+                    _ = crypto_sign_ed25519_sk_to_curve25519(
+                        out.baseAddress!.assumingMemoryBound(to: UInt8.self), secret.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+            return output
+        }
+
         public func signature(for message: UnsafeRawBufferPointer) -> [UInt8] {
             var signature = [UInt8](repeating: 0, count: signatureByteCount)
             secretKey.withUnsafeBytes { secret in
@@ -40,6 +53,16 @@ public enum Ed25519 {
         public func signature(for message: [UInt8]) -> [UInt8] {
             message.withUnsafeBytes { signature(for: $0) }
         }
+    }
+
+    /// The X25519 public key of an Ed25519 public key (`crypto_sign_ed25519_pk_to_curve25519`);
+    /// throws `invalidKey` for a point that is not a valid Ed25519 key.
+    public static func x25519PublicKey(_ publicKey: [UInt8]) throws -> [UInt8] {
+        Sodium.ensureInitialized()
+        guard publicKey.count == publicKeyByteCount else { throw CryptoError.invalidKey }
+        var output = [UInt8](repeating: 0, count: X25519.keyByteCount)
+        guard crypto_sign_ed25519_pk_to_curve25519(&output, publicKey) == 0 else { throw CryptoError.invalidKey }
+        return output
     }
 
     public static func isValidSignature(

@@ -1,3 +1,4 @@
+import CofferCodec
 import CofferCrypto
 
 /// Errors from reading identities and recipients. Reasons never contain key material.
@@ -12,12 +13,14 @@ public enum IdentityError: Error, Equatable, Sendable {
     case wrongPassphrase(path: String)
     /// The file holds no identity at all.
     case noIdentity(path: String)
+    /// A key of a type Coffer does not take (ssh-rsa, a protected OpenSSH key).
+    case unsupported(path: String, line: Int, reason: String)
 }
 
 extension IdentityError: CustomStringConvertible {
     public var description: String {
         switch self {
-        case let .malformed(path, line, reason):
+        case let .malformed(path, line, reason), let .unsupported(path, line, reason):
             let place = [path, line > 0 ? "line \(line)" : ""].filter { !$0.isEmpty }.joined(separator: ", ")
             return place.isEmpty ? reason : "\(place): \(reason)"
         case let .passphraseRequired(path): return "\(path): the identity is passphrase-protected"
@@ -47,7 +50,7 @@ public struct Recipient: Hashable, Sendable, CustomStringConvertible {
 
     init(parsing text: String, path: String, line: Int) throws(IdentityError) {
         func fail(_ reason: String) -> IdentityError { .malformed(path: path, line: line, reason: reason) }
-        if text.hasPrefix("ssh-") { throw fail("SSH keys are not supported as recipients") }
+        if SSHPublicKey.isSSHKey(text) { throw fail("an SSH key, not an age recipient (age1...)") }
         guard text.lowercased().hasPrefix("age1") else { throw fail("expected an age recipient (age1...)") }
         guard let (hrp, data) = Bech32.decode(text) else {
             throw fail("invalid Bech32 encoding (bad character, mixed case or checksum mismatch)")
@@ -141,5 +144,45 @@ public final class Identity {
         let secretKey = SecureBytes(count: X25519.keyByteCount)
         secretKey.withUnsafeMutableBytes { Bech32.unpack(text, layout, into: $0) }
         return secretKey
+    }
+}
+
+/// A key a slot can be sealed to: an age recipient or an SSH Ed25519 public key.
+public enum RecipientKey: Hashable, Sendable {
+    case age(Recipient)
+    case ssh(SSHPublicKey)
+
+    /// Parses `age1...` or `ssh-ed25519 AAAA... comment`; other SSH types are `unsupported`.
+    public init(parsing text: String) throws {
+        try self.init(parsing: text, path: "", line: 0)
+    }
+
+    init(parsing text: String, path: String, line: Int) throws(IdentityError) {
+        if SSHPublicKey.isSSHKey(text) {
+            self = .ssh(try SSHPublicKey(parsing: text, path: path, line: line))
+        } else {
+            self = .age(try Recipient(parsing: text, path: path, line: line))
+        }
+    }
+
+    /// The X25519 public key a slot's grant is sealed to.
+    public var publicKey: [UInt8] {
+        switch self {
+        case let .age(recipient): recipient.publicKey
+        case let .ssh(key): key.x25519
+        }
+    }
+
+    public var slotKind: Slot.Kind {
+        switch self {
+        case .age: .recipient
+        case let .ssh(key): .sshEd25519(publicKey: key.ed25519)
+        }
+    }
+
+    /// The SSH key's comment; nil for age recipients and SSH keys without one.
+    public var comment: String? {
+        guard case let .ssh(key) = self, !key.comment.isEmpty else { return nil }
+        return key.comment
     }
 }

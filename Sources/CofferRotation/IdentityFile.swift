@@ -32,6 +32,7 @@ public enum IdentityFile {
         guard file.count <= maxFileSize else {
             throw IdentityError.malformed(path: path, line: 0, reason: "larger than 16 MiB")
         }
+        if SSHPrivateKey.isPrivateKeyFile(file) { return [try SSHPrivateKey.identity(file: file, path: path)] }
         var identities: [Identity] = []
         var publicKeys: [(line: Int, text: String)] = []
         var protected: (line: Int, payload: String)?
@@ -93,21 +94,31 @@ public enum IdentityFile {
         return Array(text.utf8)
     }
 
-    /// Parses an age recipients file: one `age1...` per line, lines starting with `#` and empty
-    /// lines ignored, CRLF accepted. Errors name the 1-based line. The result may be empty.
-    public static func parseRecipients(_ text: String, path: String) throws -> [Recipient] {
+    /// Parses a recipients file: one `age1...` or SSH public key per line (GitHub's `.keys`
+    /// format is one), lines starting with `#` and empty lines ignored, CRLF accepted. Errors name
+    /// the 1-based line. SSH keys of unsupported types are returned in `skipped` ("line N: type"),
+    /// or refused when `strict`. The result may be empty.
+    public static func parseRecipients(
+        _ text: String, path: String, strict: Bool = false
+    ) throws -> (keys: [RecipientKey], skipped: [String]) {
         var text = text
         guard text.utf8.count <= maxFileSize else {
             throw IdentityError.malformed(path: path, line: 0, reason: "larger than 16 MiB")
         }
-        var recipients: [Recipient] = []
+        var keys: [RecipientKey] = []
+        var skipped: [String] = []
         try text.withUTF8 { utf8 in
             try forEachLine(of: UnsafeRawBufferPointer(utf8)) { number, line in
                 guard !line.isEmpty, line.first != UInt8(ascii: "#") else { return }
-                recipients.append(try Recipient(parsing: String(decoding: line, as: UTF8.self), path: path, line: number))
+                let text = String(decoding: line, as: UTF8.self)
+                do {
+                    keys.append(try RecipientKey(parsing: text, path: path, line: number))
+                } catch IdentityError.unsupported where !strict {
+                    skipped.append("line \(number): \(text.prefix { $0 != " " })")
+                }
             }
         }
-        return recipients
+        return (keys, skipped)
     }
 
     /// Checks a protected identity's payload, then opens it with `passphrase`.

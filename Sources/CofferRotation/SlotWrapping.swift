@@ -84,10 +84,20 @@ public enum SlotWrapping {
     public static func open(_ slots: [Slot], secretKeys: [SecureBytes], vaultID: [UInt8]) throws -> (Slot, KeyGrant) {
         for secret in secretKeys {
             let publicKey = try X25519.publicKey(for: secret)
-            for slot in slots where slot.kind == .recipient && ConstantTime.equals(slot.publicKey, publicKey) {
+            for slot in slots where slot.kind.opensWithIdentity && ConstantTime.equals(slot.publicKey, publicKey) {
                 return (slot, try open(slot, secretKey: secret, vaultID: vaultID))
             }
         }
         throw KeyError.authenticationFailed
+    }
+}
+
+extension Slot.Kind {
+    /// Recipient and SSH slots open with an identity's X25519 secret key; passphrase slots do not.
+    public var opensWithIdentity: Bool {
+        switch self {
+        case .passphrase: false
+        case .recipient, .sshEd25519: true
+        }
     }
 }

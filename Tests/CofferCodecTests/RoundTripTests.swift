@@ -37,6 +37,15 @@ import Testing
         #expect(try VaultDecoder.decode(VaultEncoder.encode(Self.file)) == Self.file)
     }
 
+    @Test func sshSlotKeepsItsEd25519Key() throws {
+        var file = Self.file
+        file.slots.insert(
+            Self.slot(id: 0x10, kind: .sshEd25519(publicKey: [UInt8](repeating: 0x33, count: 32)), scope: .global), at: 1)
+        let decoded = try VaultDecoder.decode(VaultEncoder.encode(file))
+        #expect(decoded == file)
+        #expect(decoded.slots[1].kind.code == 3)
+    }
+
     @Test func indexDecodesEntriesOneByOne() throws {
         let index = try VaultDecoder.index(VaultEncoder.encode(Self.file))
         var header = Self.file

@@ -1,5 +1,6 @@
 public import CofferCodec
 import CofferCrypto
+import CofferRotation
 
 /// A stable text view of a vault for `git diff` (Specs/git.md): one line per fact, never a
 /// value. A changed value shows as a changed fingerprint of its sealed bytes.
@@ -17,6 +18,8 @@ public enum TextView {
             switch slot.kind {
             case let .passphrase(_, ops, mem): line += "passphrase argon2id-ops=\(ops) argon2id-mem=\(mem)"
             case .recipient: line += "recipient key=\(hex(slot.publicKey))"
+            case let .sshEd25519(sshKey):
+                line += "ssh-ed25519 \(SSHPublicKey.fingerprint(ed25519: sshKey)) key=\(hex(slot.publicKey))"
             }
             line += " scope=\(slot.scope) label=\(quoted(slot.label)) created=\(slot.created)"
             lines.append(line)

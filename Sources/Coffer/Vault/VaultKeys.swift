@@ -51,19 +51,23 @@ extension Vault {
         return slot
     }
 
-    /// Adds an X25519 recipient slot (an age public key); a non-global `scope` grants only what a
-    /// reader selecting that scope sees, read-only.
+    /// Adds an X25519 recipient slot (an age public key, or with `kind` `.sshEd25519` the
+    /// conversion of an SSH key); a non-global `scope` grants only what a reader selecting that
+    /// scope sees, read-only.
     @discardableResult
-    public func addRecipientSlot(_ publicKey: [UInt8], label: String = "recipient", scope: Scope = .global) throws -> Slot {
+    public func addRecipientSlot(
+        _ publicKey: [UInt8], kind: Slot.Kind = .recipient, label: String = "recipient", scope: Scope = .global
+    ) throws -> Slot {
         let grant = try requireMasterKey()
         try Vault.validateText(nil, label: label)
         try Vault.validate(name: "slot", scope: scope)
-        if file.slots.contains(where: { $0.kind == .recipient && $0.publicKey == publicKey && $0.scope == scope }) {
+        precondition(kind.opensWithIdentity, "passphrase slots are added with addPassphraseSlot")
+        if file.slots.contains(where: { $0.kind.opensWithIdentity && $0.publicKey == publicKey && $0.scope == scope }) {
             throw CofferError.conflict("this recipient already has a slot with that scope")
         }
         let slot = try Vault.mapKeyErrors {
             try SlotWrapping.makeSlot(
-                kind: .recipient, publicKey: publicKey, label: label, scope: scope, created: clock(),
+                kind: kind, publicKey: publicKey, label: label, scope: scope, created: clock(),
                 grant: grant, vaultID: file.vaultID, existingIDs: Set(file.slots.map(\.id)))
         }
         try insert(slot, grant: grant)
