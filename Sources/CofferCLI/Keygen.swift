@@ -13,14 +13,21 @@ extension CofferCommand {
             abstract: "Make an X25519 identity in age's format; print its public key (age1...) on stdout.",
             discussion: """
                 The identity file (mode 0600) works with age (`age -d -i FILE`) and sops; keys made by \
-                age-keygen work with coffer. --passphrase protects the file with Coffer's own format \
+                age-keygen work with coffer. --protect writes it passphrase-protected as `age -p` does \
+                (age reads it, and coffer reads age's); --passphrase uses Coffer's older protected format \
                 (Specs/identity-files.md). Default file: $XDG_DATA_HOME/coffer/identity.txt.
                 """)
 
         @Option(name: .shortAndLong, help: "Where to write the identity (refuses to overwrite).", completion: .file())
         var output: String?
 
-        @Flag(name: .long, help: "Protect the identity file with a passphrase.")
+        @Flag(name: .long, help: "Protect the identity file with a passphrase, in age's format (age -p).")
+        var protect = false
+
+        @Option(name: .long, help: "scrypt work factor for --protect: log2 N, 1...22 (default 18, as age).")
+        var workFactor = IdentityFile.defaultWorkFactor
+
+        @Flag(name: .long, help: "Protect the identity file with a passphrase, in Coffer's own format.")
         var passphrase = false
 
         @Option(name: .long, help: "Read the protecting passphrase from this file (with --passphrase).")
@@ -43,7 +50,16 @@ extension CofferCommand {
             let path = try output ?? defaultPath()
             let identity = Identity.generate()
             let contents: SecureBytes
-            if passphrase || newPassphraseFile != nil {
+            if protect {
+                let sealed: [UInt8]
+                do {
+                    sealed = try IdentityFile.renderAgeProtected(
+                        identity, passphrase: try UnlockOptions.newPassphrase(file: newPassphraseFile), workFactor: workFactor)
+                } catch CryptoError.invalidParameters(let reason) {
+                    throw Failure(.usage, reason)
+                }
+                contents = sealed.withUnsafeBytes { SecureBytes(copying: $0) }
+            } else if passphrase || newPassphraseFile != nil {
                 let sealed = try IdentityFile.renderProtected(
                     identity, passphrase: try UnlockOptions.newPassphrase(file: newPassphraseFile), parameters: try kdf.parameters())
                 contents = sealed.withUnsafeBytes { SecureBytes(copying: $0) }

@@ -8,11 +8,15 @@ public enum Base64 {
         case standard
         /// `-` and `_` (RFC 4648 §5).
         case urlSafe
+        /// `+` and `/` without `=` padding (age's headers); `decode` also refuses non-zero
+        /// trailing bits, so each byte string has one text.
+        case standardUnpadded
 
         var variant: Int32 {
             switch self {
             case .standard: sodium_base64_VARIANT_ORIGINAL
             case .urlSafe: sodium_base64_VARIANT_URLSAFE
+            case .standardUnpadded: sodium_base64_VARIANT_ORIGINAL_NO_PADDING
             }
         }
     }
@@ -35,7 +39,7 @@ public enum Base64 {
     public static func decode(_ text: String, alphabet: Alphabet = .standard) -> [UInt8]? {
         Sodium.ensureInitialized()
         let input = Array(text.utf8)
-        var output = [UInt8](repeating: 0, count: input.count / 4 * 3)
+        var output = [UInt8](repeating: 0, count: (input.count + 3) / 4 * 3)
         var length = 0
         // With no end pointer, libsodium fails unless it consumed every character.
         let status = input.withUnsafeBufferPointer { input in

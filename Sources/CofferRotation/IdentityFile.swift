@@ -33,6 +33,15 @@ public enum IdentityFile {
             throw IdentityError.malformed(path: path, line: 0, reason: "larger than 16 MiB")
         }
         if SSHPrivateKey.isPrivateKeyFile(file) { return [try SSHPrivateKey.identity(file: file, path: path)] }
+        if AgePassphraseFile.isEncrypted(file) {
+            let plaintext = try AgePassphraseFile.decrypt(file, path: path, passphrase: passphrase)
+            return try plaintext.withUnsafeBytes { plain in
+                guard !AgePassphraseFile.isEncrypted(plain), !SSHPrivateKey.isPrivateKeyFile(plain) else {
+                    throw IdentityError.malformed(path: path, line: 0, reason: "the protected file holds no age identity file")
+                }
+                return try parse(file: plain, path: path, passphrase: nil)
+            }
+        }
         var identities: [Identity] = []
         var publicKeys: [(line: Int, text: String)] = []
         var protected: (line: Int, payload: String)?
@@ -74,6 +83,18 @@ public enum IdentityFile {
         }
         return text
     }
+
+    /// age's passphrase-protected identity file (what `age -p` makes of `render(identity)`): an age
+    /// file with one scrypt stanza of work factor `workFactor` (log2 N, at most 22, as age reads).
+    public static func renderAgeProtected(_ identity: Identity, passphrase: SecureBytes, workFactor: Int) throws -> [UInt8] {
+        guard (1...AgePassphraseFile.maxWorkFactor).contains(workFactor) else {
+            throw CryptoError.invalidParameters("the scrypt work factor is 1...\(AgePassphraseFile.maxWorkFactor)")
+        }
+        return try AgePassphraseFile.encrypt(render(identity), passphrase: passphrase, workFactor: workFactor)
+    }
+
+    /// What `age -p` uses: scrypt N = 2^18.
+    public static let defaultWorkFactor = AgePassphraseFile.defaultWorkFactor
 
     /// Coffer's passphrase-protected identity file. Throws `CryptoError.invalidParameters` when
     /// `parameters` exceed what readers accept (opslimit 16, memlimit 4 GiB).

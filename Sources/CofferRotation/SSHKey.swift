@@ -84,7 +84,7 @@ enum SSHPrivateKey {
     static func identity(file: UnsafeRawBufferPointer, path: String) throws(IdentityError) -> Identity {
         func fail(_ reason: String) -> IdentityError { .malformed(path: path, line: 0, reason: reason) }
         let text = UnsafeRawBufferPointer(rebasing: file[beginMarker.utf8.count...])
-        guard let endIndex = search(endMarker, in: text) else { throw fail("missing the END OPENSSH PRIVATE KEY line") }
+        guard let endIndex = firstIndex(of: endMarker, in: text) else { throw fail("missing the END OPENSSH PRIVATE KEY line") }
         guard let decoded = Base64.decodeSecret(UnsafeRawBufferPointer(rebasing: text[..<endIndex])) else {
             throw fail("invalid base64 in the OpenSSH private key")
         }
@@ -129,12 +129,13 @@ enum SSHPrivateKey {
             }
         }
     }
+}
 
-    private static func search(_ needle: String, in haystack: UnsafeRawBufferPointer) -> Int? {
-        let pattern = Array(needle.utf8)
-        guard haystack.count >= pattern.count else { return nil }
-        return (0...(haystack.count - pattern.count)).first { haystack[$0..<($0 + pattern.count)].elementsEqual(pattern) }
-    }
+/// Where `needle` first starts in `haystack`.
+func firstIndex(of needle: String, in haystack: UnsafeRawBufferPointer) -> Int? {
+    let pattern = Array(needle.utf8)
+    guard haystack.count >= pattern.count else { return nil }
+    return (0...(haystack.count - pattern.count)).first { haystack[$0..<($0 + pattern.count)].elementsEqual(pattern) }
 }
 
 /// Reads OpenSSH's wire encoding (RFC 4251 §5): big-endian u32 and u32-length-prefixed strings.

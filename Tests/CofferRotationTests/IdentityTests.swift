@@ -410,6 +410,22 @@ private enum IdentityTestKit {
         }
     }
 
+    @Test func ageProtectedIdentityRoundTripsAndNeedsItsPassphrase() throws {
+        let identity = Identity.generate()
+        let file = try IdentityFile.renderAgeProtected(identity, passphrase: Kit.passphrase("pw"), workFactor: 4)
+        #expect(throws: IdentityError.passphraseRequired(path: "k.age")) {
+            try IdentityFile.parse(file, path: "k.age", passphrase: nil)
+        }
+        #expect(throws: IdentityError.wrongPassphrase(path: "k.age")) {
+            try IdentityFile.parse(file, path: "k.age", passphrase: Kit.passphrase("other"))
+        }
+        let opened = try IdentityFile.parse(file, path: "k.age", passphrase: Kit.passphrase("pw"))
+        #expect(opened.map(\.recipient) == [identity.recipient])
+        #expect(throws: CryptoError.self) {
+            try IdentityFile.renderAgeProtected(identity, passphrase: Kit.passphrase("pw"), workFactor: 23)
+        }
+    }
+
     @Test func recipientsFile() throws {
         let first = Identity.generate().recipient, second = Identity.generate().recipient
         let text = "# team\r\n\(first.text)\r\n\r\n\(second.text)\n# end"
