@@ -46,21 +46,27 @@ enum KeySources {
     }
 
     /// Tries the default identity files in order; true when one opened `vault`. A file that
-    /// cannot be read or parsed is skipped with a warning; a passphrase-protected one is asked
-    /// for only when its public key has a slot in `vault` and `interactive`.
-    static func unlockWithDefaults(_ vault: Vault, interactive: Bool, passphrase: (String) throws -> SecureBytes) throws -> Bool {
-        for path in defaultIdentityPaths(ProcessInfoLite.environment) {
+    /// cannot be read or parsed is skipped with a warning. Passphrase-protected files are skipped
+    /// unless `passphrase` is given (so a session is tried before anyone is asked); their paths
+    /// are added to `protected`.
+    static func unlockWithDefaults(
+        _ vault: Vault, paths: [String], protected: inout [String], passphrase: ((String) throws -> SecureBytes)?
+    ) throws -> Bool {
+        for path in paths {
             let identities: [Identity]
             do {
                 identities = try UnlockOptions.readIdentities(path) {
-                    guard interactive else { throw IdentityError.passphraseRequired(path: path) }
+                    guard let passphrase else { throw IdentityError.passphraseRequired(path: path) }
                     return try passphrase("Passphrase for identity \(path): ")
                 }
             } catch let error as IdentityError {
-                // A key of a type Coffer does not take, or a locked one without a terminal, is
+                // A key of a type Coffer does not take, or a locked one not asked for now, is
                 // normal for a default file (an ssh-rsa key, a protected SSH key): said with -v only.
                 switch error {
-                case .unsupported, .passphraseRequired: report("skipped default identity \(error)")
+                case .passphraseRequired:
+                    protected.append(path)
+                    report("skipped default identity \(error)")
+                case .unsupported: report("skipped default identity \(error)")
                 case .malformed, .noIdentity, .wrongPassphrase: Terminal.warn("skipped default identity \(error)")
                 }
                 continue

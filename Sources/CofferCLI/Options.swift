@@ -84,7 +84,8 @@ struct UnlockOptions: ParsableArguments {
 
     /// Unlocks `vault` from the first available source: --identity, --passphrase-file or
     /// --passphrase-fd; else, when none of $COFFER_IDENTITY_FILE, $COFFER_IDENTITY and
-    /// $COFFER_PASSPHRASE_FILE is set, the default identity files; else a valid session; else
+    /// $COFFER_PASSPHRASE_FILE is set, the default identity files that need no passphrase; else a
+    /// valid session; else the protected default identity files, asked on the terminal; else
     /// $COFFER_IDENTITY_FILE, $COFFER_IDENTITY or $COFFER_PASSPHRASE_FILE; else the terminal.
     /// Never blocks without a terminal.
     func unlock(_ vault: Vault) throws {
@@ -95,12 +96,18 @@ struct UnlockOptions: ParsableArguments {
     func unlock(_ vault: Vault, allowSession: Bool, interactive: Bool = true) throws {
         let environment = ProcessInfoLite.environment
         let explicit = identity != nil || passphraseFile != nil || passphraseFD != nil
-        if !explicit, !hasKeySource, !noDefaultIdentities, environment[KeySources.noDefaultsVariable] != "1",
-           try KeySources.unlockWithDefaults(vault, interactive: interactive, passphrase: { try passphrase(prompt: $0, interactive: interactive) }) {
+        let useDefaults = !explicit && !hasKeySource && !noDefaultIdentities && environment[KeySources.noDefaultsVariable] != "1"
+        var protectedDefaults: [String] = []
+        if useDefaults, try KeySources.unlockWithDefaults(
+            vault, paths: KeySources.defaultIdentityPaths(environment), protected: &protectedDefaults, passphrase: nil) {
             return
         }
         if allowSession, !explicit, Sessions.resume(vault) {
             KeySources.report("opened with a session")
+            return
+        }
+        if interactive, !protectedDefaults.isEmpty, try KeySources.unlockWithDefaults(
+            vault, paths: protectedDefaults, protected: &protectedDefaults, passphrase: { try passphrase(prompt: $0) }) {
             return
         }
         if let identityPath = identity ?? environment["COFFER_IDENTITY_FILE"] {

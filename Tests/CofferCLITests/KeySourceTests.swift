@@ -103,4 +103,36 @@ import Testing
         #expect(explicit.stderr.contains("opened with a passphrase"))
         #expect(!explicit.stderr.contains("default identity"))
     }
+
+    @Test func aProtectedDefaultIdentityWaitsUntilAfterTheSession() throws {
+        let sandbox = try Sandbox()
+        sandbox.makeVault()
+        sandbox.store("db.password", "after-session")
+        let pass = sandbox.root + "/identity-pass"
+        try sandbox.write(pass, "tiger lily\n")
+        let made = sandbox.coffer(["keygen", "--protect", "--work-factor", "10", "--new-passphrase-file", pass])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(sandbox.unlocked(["slots", "add-recipient", made.output.trimmingCharacters(in: .newlines)]).status == 0)
+        let runtime = sandbox.root + "/run"
+        #expect(mkdir(runtime, 0o700) == 0)
+        let unlocked = sandbox.coffer(
+            ["unlock", "--raw", "--vault", sandbox.vault, "--passphrase-file", sandbox.passphraseFile],
+            environment: ["XDG_RUNTIME_DIR": runtime])
+        #expect(unlocked.status == 0, "\(unlocked.stderr)")
+        let token = unlocked.output.trimmingCharacters(in: .newlines)
+
+        // The session opens the vault; the protected default is not asked for (there is no
+        // terminal here: asking would fail).
+        let read = sandbox.coffer(
+            ["get", "db.password", "-v", "--vault", sandbox.vault],
+            environment: ["XDG_RUNTIME_DIR": runtime, "COFFER_SESSION": token])
+        #expect(read.status == 0, "\(read.stderr)")
+        #expect(read.output == "after-session")
+        #expect(read.stderr.contains("skipped default identity \(sandbox.dataHome)/coffer/identity.txt: the identity is passphrase-protected"))
+        #expect(read.stderr.contains("opened with a session"))
+
+        // Without a session and without a terminal: no key (exit 3), nothing blocks.
+        let none = sandbox.coffer(["get", "db.password", "--vault", sandbox.vault], environment: ["XDG_RUNTIME_DIR": runtime])
+        #expect(none.status == 3)
+    }
 }
