@@ -70,6 +70,8 @@ extension CofferCommand {
                 parts = ["recipient", (try? Recipient(publicKey: slot.publicKey))?.text ?? TextView.hex(slot.publicKey)]
             case let .sshEd25519(sshKey):
                 parts = ["ssh-ed25519", SSHPublicKey.fingerprint(ed25519: sshKey)]
+            case let .plugin(recipient, _):
+                parts = ["plugin", recipient]
             }
             parts.append("scope=\(slot.scope)")
             if !slot.label.isEmpty { parts.append("label=\(Formatting.json(slot.label))") }

@@ -34,6 +34,8 @@ enum JSONOutput {
                 ("type", string("ssh-ed25519")), ("recipient", string((try? SSHPublicKey(ed25519: sshKey))?.text ?? "")),
                 ("fingerprint", string(SSHPublicKey.fingerprint(ed25519: sshKey))),
             ]
+        case let .plugin(recipient, _):
+            fields += [("type", string("plugin")), ("recipient", string(recipient))]
         }
         return object(fields)
     }

@@ -18,15 +18,54 @@ enum KeySources {
         if verbose { Terminal.writeAll(2, Array("coffer: \(line)\n".utf8)) }
     }
 
-    /// The identities in $COFFER_IDENTITY, or nil when it is unset or empty. The text is copied
-    /// from the environment straight into guarded memory and never quoted in errors.
-    static func environmentIdentities() throws -> [Identity]? {
+    /// X25519 identities and age plugin identities from one identity file or text.
+    struct Keys {
+        var identities: [Identity] = []
+        var plugins: [PluginKey] = []
+
+        /// Parses `contents`; `passphrase` is asked only for a protected file.
+        init(_ contents: SecureBytes, path: String, passphrase: () throws -> SecureBytes) throws {
+            do {
+                identities = try IdentityFile.parse(contents, path: path, passphrase: nil, plugins: &plugins)
+            } catch IdentityError.passphraseRequired {
+                plugins = []
+                identities = try IdentityFile.parse(contents, path: path, passphrase: try passphrase(), plugins: &plugins)
+            }
+        }
+
+        /// Opens `vault` with an X25519 identity's slot, else with a plugin slot whose plugin
+        /// has one of these identities (running the plugin once per such slot).
+        func unlock(_ vault: Vault) throws {
+            if !identities.isEmpty {
+                do {
+                    return try vault.unlock(identities: identities.map(\.secretKey))
+                } catch CofferError.authenticationFailed {}
+            }
+            for slot in vault.slots {
+                guard case let .plugin(recipient, stanzas) = slot.kind, let name = PluginKey.recipient(recipient)?.name else { continue }
+                let mine = plugins.filter { $0.name == name }
+                guard !mine.isEmpty else { continue }
+                guard let parsed = AgePlugin.Stanza.parseAll(stanzas) else {
+                    throw Failure(.corrupted, "slot \(slot.idText): malformed plugin stanzas")
+                }
+                guard let key = try AgePlugin.unwrap(parsed, with: mine) else { continue }
+                do {
+                    return try vault.unlock(identities: [SlotWrapping.pluginSecretKey(key)])
+                } catch CofferError.authenticationFailed {}
+            }
+            throw Failure(CofferError.authenticationFailed)
+        }
+    }
+
+    /// The keys in $COFFER_IDENTITY, or nil when it is unset or empty. The text is copied from
+    /// the environment straight into guarded memory and never quoted in errors.
+    static func environmentKeys() throws -> Keys? {
         guard let value = getenv(identityVariable) else { return nil }
         let count = strlen(value)
         guard count > 0 else { return nil }
         let text = SecureBytes(copying: UnsafeRawBufferPointer(start: value, count: count))
         do {
-            return try IdentityFile.parse(text, path: "$" + identityVariable, passphrase: nil)
+            return try Keys(text, path: "$" + identityVariable) { throw IdentityError.passphraseRequired(path: "$" + identityVariable) }
         } catch let error as IdentityError {
             throw Failure(error)
         }
@@ -53,9 +92,9 @@ enum KeySources {
         _ vault: Vault, paths: [String], protected: inout [String], passphrase: ((String) throws -> SecureBytes)?
     ) throws -> Bool {
         for path in paths {
-            let identities: [Identity]
+            let keys: Keys
             do {
-                identities = try UnlockOptions.readIdentities(path) {
+                keys = try UnlockOptions.readKeys(path) {
                     guard let passphrase else { throw IdentityError.passphraseRequired(path: path) }
                     return try passphrase("Passphrase for identity \(path): ")
                 }
@@ -75,8 +114,8 @@ enum KeySources {
                 continue
             }
             do {
-                try vault.unlock(identities: identities.map(\.secretKey))
-            } catch CofferError.authenticationFailed {
+                try keys.unlock(vault)
+            } catch let failure as Failure where failure.code == .authentication {
                 report("default identity \(path) has no slot in this vault")
                 continue
             }

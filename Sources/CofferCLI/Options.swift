@@ -111,15 +111,15 @@ struct UnlockOptions: ParsableArguments {
             return
         }
         if let identityPath = identity ?? environment["COFFER_IDENTITY_FILE"] {
-            let identities = try Self.loadIdentities(identityPath) {
+            let keys = try Self.loadKeys(identityPath) {
                 try passphrase(prompt: "Passphrase for identity \(identityPath): ", interactive: interactive)
             }
-            try vault.unlock(identities: identities.map(\.secretKey))
+            try keys.unlock(vault)
             KeySources.report("opened with identity \(identityPath)\(KeySources.slotSuffix(vault))")
             return
         }
-        if !explicit, let identities = try KeySources.environmentIdentities() {
-            try vault.unlock(identities: identities.map(\.secretKey))
+        if !explicit, let keys = try KeySources.environmentKeys() {
+            try keys.unlock(vault)
             KeySources.report("opened with $\(KeySources.identityVariable)\(KeySources.slotSuffix(vault))")
             return
         }
@@ -154,28 +154,29 @@ struct UnlockOptions: ParsableArguments {
         return Terminal.droppingFinalNewline(try Terminal.readSecret(fd: fd, limit: 4096, what: path))
     }
 
-    /// The identities in an age identity file; `passphrase` is asked only for a protected file.
+    /// The X25519 identities in an identity file; `passphrase` is asked only for a protected file.
     static func loadIdentities(_ path: String, passphrase: () throws -> SecureBytes) throws -> [Identity] {
+        try loadKeys(path, passphrase: passphrase).identities
+    }
+
+    /// The identities and plugin identities in an identity file.
+    static func loadKeys(_ path: String, passphrase: () throws -> SecureBytes) throws -> KeySources.Keys {
         do {
-            return try readIdentities(path, passphrase: passphrase)
+            return try readKeys(path, passphrase: passphrase)
         } catch let error as IdentityError {
             throw Failure(error)
         }
     }
 
-    /// `loadIdentities`, with the file's problems as `IdentityError`s.
-    static func readIdentities(_ path: String, passphrase: () throws -> SecureBytes) throws -> [Identity] {
+    /// `loadKeys`, with the file's problems as `IdentityError`s.
+    static func readKeys(_ path: String, passphrase: () throws -> SecureBytes) throws -> KeySources.Keys {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw Failure(errno == ENOENT ? .notFound : .io, "\(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         let contents = try Terminal.readSecret(fd: fd, limit: 1 << 20, what: path)
-        do {
-            return try IdentityFile.parse(contents, path: path, passphrase: nil)
-        } catch IdentityError.passphraseRequired {
-            return try IdentityFile.parse(contents, path: path, passphrase: try passphrase())
-        }
+        return try KeySources.Keys(contents, path: path, passphrase: passphrase)
     }
 
     /// A new passphrase: from `file`, else asked twice on the terminal; `fileOption` is the

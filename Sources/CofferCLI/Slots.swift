@@ -113,8 +113,15 @@ extension CofferCommand.Slots {
             try Vault.validateText(nil, label: label ?? "recipient")
             try Vault.validate(scope: scopeOptions.scope)
             var recipients: [RecipientKey] = []
+            var plugins: [PluginKey] = []
             do {
-                recipients = try publicKeys.map { try RecipientKey(parsing: $0) }
+                recipients = try publicKeys.compactMap { text in
+                    if let plugin = PluginKey.recipient(text) {
+                        plugins.append(plugin)
+                        return nil
+                    }
+                    return try RecipientKey(parsing: text)
+                }
                 if let recipientsFile {
                     let text = String(decoding: try FileInput.readContent(recipientsFile, limit: 1 << 20, what: "recipients"), as: UTF8.self)
                     let parsed = try IdentityFile.parseRecipients(text, path: recipientsFile, strict: strict)
@@ -127,10 +134,20 @@ extension CofferCommand.Slots {
             } catch let error as IdentityError {
                 throw Failure(error)
             }
+            // Plugins wrap before the vault is locked: they may ask for a PIN or a touch.
+            let pluginSlots = try plugins.map { plugin in
+                let pluginKey = SecureBytes.random(count: 16)
+                let stanzas = try AgePlugin.wrap(pluginKey, to: plugin)
+                return (plugin, stanzas, try X25519.publicKey(for: SlotWrapping.pluginSecretKey(pluginKey)))
+            }
             let slots = try location.modify(unlock: unlock) { vault in
                 try recipients.map {
                     try vault.addRecipientSlot(
                         $0.publicKey, kind: $0.slotKind, label: label ?? $0.comment ?? "recipient", scope: scopeOptions.scope)
+                } + pluginSlots.map { plugin, stanzas, publicKey in
+                    try vault.addRecipientSlot(
+                        publicKey, kind: .plugin(recipient: plugin.text, stanzas: stanzas), label: label ?? "plugin \(plugin.name)",
+                        scope: scopeOptions.scope)
                 }
             }
             Terminal.output(slots.map { $0.idText + "\n" }.joined())

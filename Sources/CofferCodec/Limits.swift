@@ -7,6 +7,9 @@ public enum Limits {
     public static let nameBytes = 128
     public static let scopeNameBytes = 64
     public static let labelBytes = 128
+    /// A plugin slot's recipient text and its stanzas (Specs/vault-format.md 2.1).
+    public static let pluginRecipientBytes = 1024
+    public static let pluginStanzaBytes = 16 << 10
     public static let descriptionBytes = 1024
     public static let valueBytes = 1 << 20
     public static let extensions = 16

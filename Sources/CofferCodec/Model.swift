@@ -114,12 +114,16 @@ public struct Slot: Equatable, Sendable {
         /// The secret key is an OpenSSH Ed25519 key's, converted to X25519 as age does; the slot
         /// keeps the Ed25519 public key so it can be shown as OpenSSH shows it.
         case sshEd25519(publicKey: [UInt8])
+        /// The secret key derives from a 16-byte key an age plugin wrapped into `stanzas` (age's
+        /// header stanza text) for `recipient` (`age1NAME1...`).
+        case plugin(recipient: String, stanzas: [UInt8])
 
         public var code: UInt8 {
             switch self {
             case .passphrase: 1
             case .recipient: 2
             case .sshEd25519: 3
+            case .plugin: 4
             }
         }
     }

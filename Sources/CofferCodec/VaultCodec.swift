@@ -145,6 +145,10 @@ public enum VaultDecoder {
             kind = .recipient
         case 3:
             kind = .sshEd25519(publicKey: try reader.array(VaultFile.keyByteCount))
+        case 4:
+            let recipient = try reader.text(max: Limits.pluginRecipientBytes, "plugin recipient")
+            let stanzas = try reader.lengthPrefixed(max: Limits.pluginStanzaBytes, "plugin stanzas")
+            kind = .plugin(recipient: recipient, stanzas: Array(reader.view(stanzas)))
         default:
             throw reader.fail("unknown slot kind \(kindCode)")
         }
@@ -319,6 +323,9 @@ public enum VaultEncoder {
             break
         case let .sshEd25519(publicKey):
             writer.raw(publicKey)
+        case let .plugin(recipient, stanzas):
+            writer.lengthPrefixed(recipient.utf8)
+            writer.lengthPrefixed(stanzas)
         }
         writer.raw(slot.publicKey)
         writer.lengthPrefixed(slot.wrapped)

@@ -186,3 +186,32 @@ public enum RecipientKey: Hashable, Sendable {
         return key.comment
     }
 }
+
+/// An age plugin recipient (`age1NAME1...`) or identity (`AGE-PLUGIN-NAME-1...`): text that only
+/// the program `age-plugin-NAME` understands (C2SP age-plugin).
+public struct PluginKey: Hashable, Sendable {
+    /// The plugin's name, lower-case (`yubikey` for `age-plugin-yubikey`).
+    public let name: String
+    public let text: String
+
+    /// The plugin recipient in `text`, or nil when it is not one (an `age1...` X25519 key, say).
+    public static func recipient(_ text: String) -> PluginKey? {
+        guard let (hrp, _) = Bech32.decode(text), hrp == hrp.lowercased(), hrp.hasPrefix("age1") else { return nil }
+        return PluginKey(name: String(hrp.dropFirst(4)), text: text)
+    }
+
+    /// The plugin identity in `text`, or nil when it is not a valid one.
+    static func identity(_ text: String) -> PluginKey? {
+        guard let (hrp, _) = Bech32.decode(text), hrp == hrp.uppercased(), hrp.hasPrefix("AGE-PLUGIN-"), hrp.hasSuffix("-")
+        else { return nil }
+        return PluginKey(name: String(hrp.dropFirst(11).dropLast()).lowercased(), text: text)
+    }
+
+    init?(name: String, text: String) {
+        // age's rule for plugin names: what may follow "age-plugin-" in a file name.
+        guard !name.isEmpty, name.unicodeScalars.allSatisfy({ "abcdefghijklmnopqrstuvwxyz0123456789+-._".unicodeScalars.contains($0) })
+        else { return nil }
+        self.name = name
+        self.text = text
+    }
+}

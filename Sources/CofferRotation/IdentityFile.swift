@@ -28,7 +28,25 @@ public enum IdentityFile {
         try contents.withUnsafeBytes { try parse(file: $0, path: path, passphrase: passphrase) }
     }
 
+    /// `parse`, also taking age plugin identities (`AGE-PLUGIN-NAME-1...` lines), returned in
+    /// `plugins`; the file may then hold no X25519 identity.
+    public static func parse(
+        _ contents: SecureBytes, path: String, passphrase: SecureBytes?, plugins: inout [PluginKey]
+    ) throws -> [Identity] {
+        var collected: [PluginKey]? = []
+        defer { plugins += collected ?? [] }
+        return try contents.withUnsafeBytes { try parse(file: $0, path: path, passphrase: passphrase, plugins: &collected) }
+    }
+
     private static func parse(file: UnsafeRawBufferPointer, path: String, passphrase: SecureBytes?) throws -> [Identity] {
+        var refused: [PluginKey]?
+        return try parse(file: file, path: path, passphrase: passphrase, plugins: &refused)
+    }
+
+    /// With `plugins` nil, plugin identities are refused.
+    private static func parse(
+        file: UnsafeRawBufferPointer, path: String, passphrase: SecureBytes?, plugins: inout [PluginKey]?
+    ) throws -> [Identity] {
         guard file.count <= maxFileSize else {
             throw IdentityError.malformed(path: path, line: 0, reason: "larger than 16 MiB")
         }
@@ -39,7 +57,7 @@ public enum IdentityFile {
                 guard !AgePassphraseFile.isEncrypted(plain), !SSHPrivateKey.isPrivateKeyFile(plain) else {
                     throw IdentityError.malformed(path: path, line: 0, reason: "the protected file holds no age identity file")
                 }
-                return try parse(file: plain, path: path, passphrase: nil)
+                return try parse(file: plain, path: path, passphrase: nil, plugins: &plugins)
             }
         }
         var identities: [Identity] = []
@@ -56,12 +74,17 @@ public enum IdentityFile {
                     throw IdentityError.malformed(path: path, line: number, reason: "more than one protected identity")
                 }
                 protected = (number, String(decoding: line.dropFirst(protectedMarker.utf8.count), as: UTF8.self))
+            } else if plugins != nil, line.starts(with: "AGE-PLUGIN-".utf8) {
+                guard let plugin = PluginKey.identity(String(decoding: line, as: UTF8.self)) else {
+                    throw IdentityError.malformed(path: path, line: number, reason: "invalid age plugin identity")
+                }
+                plugins!.append(plugin)
             } else {
                 identities.append(try Identity(secretKey: Identity.decodeSecretKey(line, path: path, line: number)))
             }
         }
         guard let protected else {
-            guard !identities.isEmpty else { throw IdentityError.noIdentity(path: path) }
+            guard !identities.isEmpty || !(plugins ?? []).isEmpty else { throw IdentityError.noIdentity(path: path) }
             return identities
         }
         guard identities.isEmpty else {

@@ -97,7 +97,15 @@ extension Slot.Kind {
     public var opensWithIdentity: Bool {
         switch self {
         case .passphrase: false
-        case .recipient, .sshEd25519: true
+        case .recipient, .sshEd25519, .plugin: true
         }
+    }
+}
+
+extension SlotWrapping {
+    /// A plugin slot's X25519 secret key: BLAKE2b-256 keyed by the 16-byte key the plugin wraps
+    /// (Specs/vault-format.md 3.4).
+    public static func pluginSecretKey(_ pluginKey: SecureBytes) -> SecureBytes {
+        BLAKE2b.keyedHash(Array("coffer-plugin-slot-v1".utf8), key: pluginKey, byteCount: X25519.keyByteCount)
     }
 }

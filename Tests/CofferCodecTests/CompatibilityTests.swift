@@ -76,7 +76,7 @@ import Testing
         #expect(VaultEncoder.encode(file) == raw.bytes)
     }
 
-    @Test(arguments: [UInt8(0), 4, 255])
+    @Test(arguments: [UInt8(0), 5, 255])
     func unknownSlotKindsAreRejected(kind: UInt8) {
         var raw = RawFile()
         raw.slots[0].kind = kind

@@ -46,6 +46,15 @@ import Testing
         #expect(decoded.slots[1].kind.code == 3)
     }
 
+    @Test func pluginSlotKeepsItsRecipientAndStanzas() throws {
+        var file = Self.file
+        let kind = Slot.Kind.plugin(recipient: "age1yubikey1qwerty", stanzas: Array("-> piv-p256 abc\nZGVm\n".utf8))
+        file.slots.insert(Self.slot(id: 0x10, kind: kind, scope: .global), at: 1)
+        let decoded = try VaultDecoder.decode(VaultEncoder.encode(file))
+        #expect(decoded == file)
+        #expect(decoded.slots[1].kind.code == 4)
+    }
+
     @Test func indexDecodesEntriesOneByOne() throws {
         let index = try VaultDecoder.index(VaultEncoder.encode(Self.file))
         var header = Self.file

@@ -20,6 +20,7 @@ public enum TextView {
             case .recipient: line += "recipient key=\(hex(slot.publicKey))"
             case let .sshEd25519(sshKey):
                 line += "ssh-ed25519 \(SSHPublicKey.fingerprint(ed25519: sshKey)) key=\(hex(slot.publicKey))"
+            case let .plugin(recipient, _): line += "plugin recipient=\(recipient) key=\(hex(slot.publicKey))"
             }
             line += " scope=\(slot.scope) label=\(quoted(slot.label)) created=\(slot.created)"
             lines.append(line)

@@ -62,6 +62,12 @@ extension Vault {
         try Vault.validateText(nil, label: label)
         try Vault.validate(name: "slot", scope: scope)
         precondition(kind.opensWithIdentity, "passphrase slots are added with addPassphraseSlot")
+        if case let .plugin(recipient, stanzas) = kind {
+            guard recipient.utf8.count <= Limits.pluginRecipientBytes, stanzas.count <= Limits.pluginStanzaBytes,
+                  !recipient.contains(where: \.isNewline) else {
+                throw CofferError.invalidArgument("the plugin's recipient or stanzas are longer than a vault holds")
+            }
+        }
         if file.slots.contains(where: { $0.kind.opensWithIdentity && $0.publicKey == publicKey && $0.scope == scope }) {
             throw CofferError.conflict("this recipient already has a slot with that scope")
         }
