@@ -53,18 +53,7 @@ import Testing
 
     /// Runs an expect script; the plugin's request-secret reaches coffer's terminal prompt.
     private func expect(_ sandbox: Sandbox, _ script: String, pin: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/expect")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: sandbox.work)
-        process.environment = sandbox.environment(["PATH": Self.path, "COFFERTEST_PIN": pin])
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try Expect.run(script, in: sandbox.work, environment: sandbox.environment(["PATH": Self.path, "COFFERTEST_PIN": pin])).output
     }
 
     @Test func thePluginsPINRequestIsAnsweredOnTheTerminal() throws {

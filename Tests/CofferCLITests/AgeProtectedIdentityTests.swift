@@ -6,18 +6,7 @@ import Testing
 @Suite struct AgeProtectedIdentityTests {
     /// Runs an expect script in `folder`; its output is the terminal's.
     private func expect(_ script: String, in folder: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/expect")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": folder]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Expect.run(script, in: folder, environment: ["PATH": "/usr/bin:/bin", "HOME": folder])
     }
 
     private func passphraseFile(_ sandbox: Sandbox, _ name: String, _ text: String) throws -> String {
