@@ -85,14 +85,14 @@ enum KeySources {
     }
 
     /// Tries the default identity files in order; true when one opened `vault`. A file that
-    /// cannot be read or parsed is skipped with a warning. Passphrase-protected files are skipped
-    /// unless `passphrase` is given (so a session is tried before anyone is asked); their paths
-    /// are added to `protected`.
+    /// cannot be read or parsed is skipped with a warning. Passphrase-protected files, and the
+    /// plugin identities of any file, are skipped unless `passphrase` is given (so a session is
+    /// tried before anyone is asked); their paths are added to `protected`.
     static func unlockWithDefaults(
         _ vault: Vault, paths: [String], protected: inout [String], passphrase: ((String) throws -> SecureBytes)?
     ) throws -> Bool {
         for path in paths {
-            let keys: Keys
+            var keys: Keys
             do {
                 keys = try UnlockOptions.readKeys(path) {
                     guard let passphrase else { throw IdentityError.passphraseRequired(path: path) }
@@ -112,6 +112,11 @@ enum KeySources {
             } catch let failure as Failure {
                 Terminal.warn("skipped default identity \(failure.message)")
                 continue
+            }
+            // Plugins may ask for a PIN or a touch: like passphrases, only after the session.
+            if passphrase == nil, !keys.plugins.isEmpty {
+                protected.append(path)
+                keys.plugins = []
             }
             do {
                 try keys.unlock(vault)

@@ -38,6 +38,14 @@ import Testing
         let fromVariable = coffer(sandbox, ["get", "token"], ["COFFER_IDENTITY": identity + "\n"])
         #expect(fromVariable.output == "via-plugin", "\(fromVariable.stderr)")
 
+        // As a default identity, the plugin runs after the session is tried (none here).
+        try FileManager.default.createDirectory(atPath: sandbox.dataHome + "/coffer", withIntermediateDirectories: true)
+        try sandbox.write(sandbox.dataHome + "/coffer/identity.txt", identity + "\n")
+        let byDefault = coffer(sandbox, ["get", "token", "-v"])
+        #expect(byDefault.output == "via-plugin", "\(byDefault.stderr)")
+        #expect(byDefault.stderr.contains("opened with identity \(sandbox.dataHome)/coffer/identity.txt (slot \(slotID))"))
+        try FileManager.default.removeItem(atPath: sandbox.dataHome + "/coffer/identity.txt")
+
         // Another identity of the same plugin opens nothing.
         let other = CofferProcess.runShell("age-plugin-coffertest generate | head -1 > other.txt", [], environment: ["PATH": Self.path], cwd: sandbox.work)
         #expect(other.status == 0)
