@@ -27,7 +27,13 @@ let package = Package(
         ),
         // prctl(2), which Swift cannot call directly (it is variadic).
         .systemLibrary(name: "CProcessControl"),
-        .target(name: "CofferCrypto", dependencies: ["CSodium"]),
+        // Only to decrypt passphrase-protected OpenSSH private keys (bcrypt-pbkdf, AES-CTR).
+        .systemLibrary(
+            name: "CLibSSH",
+            pkgConfig: "libssh",
+            providers: [.apt(["libssh-dev"])]
+        ),
+        .target(name: "CofferCrypto", dependencies: ["CSodium", "CLibSSH"]),
         .target(name: "CofferCodec"),
         .target(name: "CofferRotation", dependencies: ["CofferCrypto", "CofferCodec"]),
         .target(
@@ -51,7 +57,7 @@ let package = Package(
             dependencies: ["Coffer", "CofferRotation", "CofferCrypto", "CofferCodec", "Yams"],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "CofferCLITests", dependencies: ["CofferCLI", "Coffer", "Yams"]),
+        .testTarget(name: "CofferCLITests", dependencies: ["CofferCLI", "Coffer", "Yams"], exclude: ["Plugin"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -50,7 +50,7 @@ public enum IdentityFile {
         guard file.count <= maxFileSize else {
             throw IdentityError.malformed(path: path, line: 0, reason: "larger than 16 MiB")
         }
-        if SSHPrivateKey.isPrivateKeyFile(file) { return [try SSHPrivateKey.identity(file: file, path: path)] }
+        if SSHPrivateKey.isPrivateKeyFile(file) { return [try SSHPrivateKey.identity(file: file, path: path, passphrase: passphrase)] }
         if AgePassphraseFile.isEncrypted(file) {
             let plaintext = try AgePassphraseFile.decrypt(file, path: path, passphrase: passphrase)
             return try plaintext.withUnsafeBytes { plain in

@@ -79,9 +79,14 @@ enum SSHPrivateKey {
         file.starts(with: beginMarker.utf8)
     }
 
-    /// The identity of an unencrypted OpenSSH Ed25519 key file. The decoded key stays in guarded
-    /// memory; only the seed is copied out (into guarded memory) to rebuild the key pair.
-    static func identity(file: UnsafeRawBufferPointer, path: String) throws(IdentityError) -> Identity {
+    /// The most bcrypt-pbkdf rounds read (ssh-keygen writes 16; `-a` raises it): a bound on the
+    /// work a hostile key file can ask for, checked before any derivation.
+    static let maxRounds: UInt32 = 1024
+
+    /// The identity of an OpenSSH Ed25519 key file. The decoded key stays in guarded memory; only
+    /// the seed is copied out (into guarded memory) to rebuild the key pair. A protected file is
+    /// checked, then opened with `passphrase` (`passphraseRequired` without one).
+    static func identity(file: UnsafeRawBufferPointer, path: String, passphrase: SecureBytes?) throws(IdentityError) -> Identity {
         func fail(_ reason: String) -> IdentityError { .malformed(path: path, line: 0, reason: reason) }
         let text = UnsafeRawBufferPointer(rebasing: file[beginMarker.utf8.count...])
         guard let endIndex = firstIndex(of: endMarker, in: text) else { throw fail("missing the END OPENSSH PRIVATE KEY line") }
@@ -91,7 +96,7 @@ enum SSHPrivateKey {
         return try decoded.withUnsafeBytes { (bytes) throws(IdentityError) -> Identity in
             var reader = WireReader(bytes)
             guard reader.bytes(magic.count).map(Array.init) == magic,
-                  let cipher = reader.string(), let kdf = reader.string(), reader.string() != nil,
+                  let cipher = reader.string(), let kdf = reader.string(), let kdfOptions = reader.string(),
                   reader.u32() == 1, let publicBlob = reader.string(), let privateSection = reader.view(),
                   reader.isAtEnd else {
                 throw fail("not an OpenSSH private key holding one key")
@@ -100,11 +105,22 @@ enum SSHPrivateKey {
             let type = publicReader.string().map { String(decoding: $0, as: UTF8.self) } ?? ""
             guard type == SSHPublicKey.supportedType else { throw SSHPublicKey.unsupported(type, path: path, line: 0) }
             guard cipher == Array("none".utf8), kdf == Array("none".utf8) else {
-                // Decrypting needs bcrypt-pbkdf and AES-256-CTR: no maintained C library in Debian
-                // provides bcrypt-pbkdf, and libsodium has neither (Specs/identity-files.md §10).
-                throw .unsupported(
-                    path: path, line: 0,
-                    reason: "passphrase-protected OpenSSH keys are not supported yet; use the key through an age identity (see the README)")
+                var options = WireReader(kdfOptions)
+                guard kdf == Array("bcrypt".utf8), options.string()?.count == 16, let rounds = options.u32(), options.isAtEnd else {
+                    throw .unsupported(path: path, line: 0, reason: "this OpenSSH key's protection is not supported (only bcrypt)")
+                }
+                guard (1...maxRounds).contains(rounds) else {
+                    throw fail("bcrypt-pbkdf rounds \(rounds) outside 1...\(maxRounds)")
+                }
+                guard let passphrase else { throw .passphraseRequired(path: path) }
+                guard let plain = OpenSSHKeyDecryption.decrypt(file, passphrase: passphrase) else { throw .wrongPassphrase(path: path) }
+                let identity = try plain.withUnsafeBytes { (plain) throws(IdentityError) in
+                    guard isPrivateKeyFile(plain) else { throw fail("the decrypted key is not an OpenSSH key") }
+                    return try Self.identity(file: plain, path: path, passphrase: nil)
+                }
+                let expected = try? Ed25519.x25519PublicKey(publicBlob.suffix(Ed25519.publicKeyByteCount))
+                guard identity.recipient.publicKey == expected else { throw fail("the private key does not match its public key") }
+                return identity
             }
             var section = WireReader(privateSection)
             guard let check1 = section.u32(), let check2 = section.u32(), check1 == check2,

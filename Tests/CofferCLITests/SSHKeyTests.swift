@@ -100,7 +100,7 @@ import Testing
         #expect(sandbox.coffer(["slots", "list", "--vault", sandbox.vault]).output.components(separatedBy: "ssh-ed25519 SHA256:").count == 3)
     }
 
-    @Test func rsaAndProtectedKeysAreRefusedWithTheReason() throws {
+    @Test func rsaKeysAreRefusedWithTheSupportedTypes() throws {
         let sandbox = try Sandbox()
         sandbox.makeVault()
         sandbox.store("x", "y")
@@ -112,11 +112,56 @@ import Testing
         let asIdentity = sandbox.coffer(["get", "x", "--vault", sandbox.vault, "-i", sandbox.work + "/id_rsa"])
         #expect(asIdentity.status == 1)
         #expect(asIdentity.stderr.contains("ssh-rsa keys are not supported"))
+    }
 
-        let protected = shell(sandbox, "ssh-keygen -q -t ed25519 -N 'a passphrase' -f locked")
-        #expect(protected.status == 0)
-        let locked = sandbox.coffer(["get", "x", "--vault", sandbox.vault, "-i", sandbox.work + "/locked"])
-        #expect(locked.status == 1)
-        #expect(locked.stderr.contains("passphrase-protected OpenSSH keys are not supported yet"))
+    @Test func aPassphraseProtectedSSHKeyOpensItsSlotAndAgeAgrees() throws {
+        let sandbox = try Sandbox()
+        sandbox.makeVault()
+        sandbox.store("x", "locked-key")
+        let made = shell(sandbox, "ssh-keygen -q -t ed25519 -N 'open sesame' -C locked -f locked")
+        #expect(made.status == 0)
+        #expect(sandbox.unlocked(["slots", "add-recipient", "-R", sandbox.work + "/locked.pub"]).status == 0)
+        try sandbox.write(sandbox.root + "/ssh-pass", "open sesame\n")
+
+        let read = sandbox.coffer(["get", "x", "--vault", sandbox.vault, "-i", sandbox.work + "/locked", "--passphrase-file", sandbox.root + "/ssh-pass"])
+        #expect(read.status == 0, "\(read.stderr)")
+        #expect(read.output == "locked-key")
+        let wrong = sandbox.coffer(["get", "x", "--vault", sandbox.vault, "-i", sandbox.work + "/locked", "--passphrase-file", sandbox.passphraseFile])
+        #expect(wrong.status == 3)
+        #expect(wrong.stderr.contains("wrong passphrase for identity"))
+        let none = sandbox.coffer(["get", "x", "--vault", sandbox.vault, "-i", sandbox.work + "/locked"])
+        #expect(none.status == 3)
+
+        // age decrypts with the same protected key, asking its passphrase on the terminal.
+        #expect(shell(sandbox, "printf 'to age' | age -R locked.pub -o sealed.age").status == 0)
+        let age = try Expect.run("""
+            spawn age -d -i locked sealed.age
+            expect "passphrase"
+            send "open sesame\\r"
+            expect eof
+            """, in: sandbox.work, environment: ["PATH": "/usr/bin:/bin", "HOME": sandbox.home])
+        #expect(age.output.contains("to age"), "\(age.output)")
+    }
+
+    @Test func aKeyFileAskingForUnboundedBcryptRoundsIsRefusedBeforeDerivation() throws {
+        let sandbox = try Sandbox()
+        sandbox.makeVault()
+        sandbox.store("x", "y")
+        #expect(shell(sandbox, "ssh-keygen -q -t ed25519 -N 'open sesame' -f locked").status == 0)
+        // Attack: the same key file with its bcrypt rounds raised to 2^32 - 1 (hours of work).
+        let pem = String(decoding: sandbox.bytes(sandbox.work + "/locked"), as: UTF8.self)
+        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        var blob = [UInt8](try #require(Data(base64Encoded: body)))
+        // "openssh-key-v1\0", string "aes256-ctr", string "bcrypt", u32 options length, string salt[16], u32 rounds.
+        let roundsOffset = 15 + (4 + 10) + (4 + 6) + 4 + (4 + 16)
+        #expect(blob[roundsOffset..<(roundsOffset + 4)] == [0, 0, 0, 16])
+        blob.replaceSubrange(roundsOffset..<(roundsOffset + 4), with: [0xFF, 0xFF, 0xFF, 0xFF])
+        let forged = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + Data(blob).base64EncodedString(options: .lineLength64Characters)
+            + "\n-----END OPENSSH PRIVATE KEY-----\n"
+        try sandbox.write(sandbox.work + "/forged", forged)
+        try sandbox.write(sandbox.root + "/ssh-pass", "open sesame\n")
+        let read = sandbox.coffer(["get", "x", "--vault", sandbox.vault, "-i", sandbox.work + "/forged", "--passphrase-file", sandbox.root + "/ssh-pass"])
+        #expect(read.status == 1)
+        #expect(read.stderr.contains("bcrypt-pbkdf rounds 4294967295 outside 1...1024"))
     }
 }
