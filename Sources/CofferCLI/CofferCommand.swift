@@ -26,7 +26,7 @@ struct CofferCommand: ParsableCommand {
             History.self,
             Import.self, Generate.self,
             Inspect.self, Verify.self, Passwd.self, Slots.self, Keygen.self, Rotate.self, Run.self, Render.self, Export.self,
-            Unlock.self, Lock.self, Status.self, Git.self, Trust.self,
+            Unlock.self, Lock.self, Status.self, Git.self, Trust.self, Upgrade.self, Pin.self,
         ]
     )
 

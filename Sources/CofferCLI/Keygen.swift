@@ -36,6 +36,12 @@ extension CofferCommand {
         @Option(name: .long, help: "Print the public key of an existing identity file instead.", completion: .file())
         var publicOf: String?
 
+        @Flag(name: .long, help: "Put the pin of the current vault (--vault, else the usual search) in the identity file.")
+        var pin = false
+
+        @Option(name: .long, help: "The vault whose pin --pin writes.")
+        var vault: String?
+
         @OptionGroup var kdf: KDFOptions
         @OptionGroup var unlock: UnlockOptions
 
@@ -47,6 +53,7 @@ extension CofferCommand {
                 Terminal.output(identities.map { $0.recipient.text + "\n" }.joined())
                 return
             }
+            let pinLine = pin ? try VaultOptions.parse(vault.map { ["--vault", $0] } ?? []).pinLine() : []
             let path = try output ?? defaultPath()
             let identity = Identity.generate()
             let contents: SecureBytes
@@ -62,11 +69,11 @@ extension CofferCommand {
             } else if passphrase || newPassphraseFile != nil {
                 let sealed = try IdentityFile.renderProtected(
                     identity, passphrase: try UnlockOptions.newPassphrase(file: newPassphraseFile), parameters: try kdf.parameters())
-                contents = sealed.withUnsafeBytes { SecureBytes(copying: $0) }
+                contents = SecureBytes(copying: pinLine + sealed)
             } else {
-                contents = IdentityFile.render(identity)
+                contents = Self.prefixed(pinLine, IdentityFile.render(identity))
             }
-            try writeNew(path, contents)
+            try Self.writeNew(path, contents)
             Terminal.writeAll(2, Array("coffer: wrote identity \(path)\n".utf8))
             Terminal.output(identity.recipient.text + "\n")
         }
@@ -77,8 +84,18 @@ extension CofferCommand {
             return folder + "/identity.txt"
         }
 
+        /// `lines` (comments such as a pin line) followed by an identity file's text, in guarded memory.
+        static func prefixed(_ lines: [UInt8], _ identityFile: SecureBytes) -> SecureBytes {
+            let contents = SecureBytes(count: lines.count + identityFile.count)
+            contents.withUnsafeMutableBytes { out in
+                out.copyBytes(from: lines)
+                identityFile.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[lines.count...]).copyMemory(from: $0) }
+            }
+            return contents
+        }
+
         /// Writes a new file (never over an existing one); on any failure nothing is left behind.
-        private func writeNew(_ path: String, _ contents: SecureBytes) throws {
+        static func writeNew(_ path: String, _ contents: SecureBytes) throws {
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 throw Failure(errno == EEXIST ? .conflict : .io, "\(path): \(String(cString: strerror(errno)))")

@@ -23,6 +23,9 @@ struct VaultOptions: ParsableArguments {
     @Flag(name: .long, help: "Write even though the vault is older than one seen before (a rollback) or a fork.")
     var allowRollback = false
 
+    @Option(name: .long, help: "Refuse any vault but this one: a pin from `coffer pin` (also $COFFER_VAULT_PIN, and identity file comments).")
+    var pin: [String] = []
+
     /// The vault path by the documented search order (VaultLocation).
     func resolvedPath(creating: Bool = false) throws -> String {
         let environment = ProcessInfoLite.environment
@@ -96,6 +99,7 @@ struct UnlockOptions: ParsableArguments {
     func unlock(_ vault: Vault, allowSession: Bool, interactive: Bool = true) throws {
         let environment = ProcessInfoLite.environment
         let explicit = identity != nil || passphraseFile != nil || passphraseFD != nil
+        try VaultOptions.checkPins(vault, flags: [], identityFile: identity ?? environment["COFFER_IDENTITY_FILE"])
         let useDefaults = !explicit && !hasKeySource && !noDefaultIdentities && environment[KeySources.noDefaultsVariable] != "1"
         var protectedDefaults: [String] = []
         if useDefaults, try KeySources.unlockWithDefaults(

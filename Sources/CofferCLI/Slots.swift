@@ -3,6 +3,9 @@ import Coffer
 import CofferCodec
 import CofferCrypto
 import CofferRotation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension CofferCommand {
     struct Slots: ParsableCommand {
@@ -105,8 +108,13 @@ extension CofferCommand.Slots {
         @Option(name: .long, help: "A label for the slot(s) (default: an SSH key's comment, else \"recipient\").")
         var label: String?
 
+        @Option(name: .long, help: "Make a new identity for the slot and write it here, with the vault's pin (the one file a CI secret needs).")
+        var identityOut: String?
+
         func validate() throws {
-            if publicKeys.isEmpty && recipientsFile == nil { throw ValidationError("give an age1... or ssh-ed25519 key, or -R FILE") }
+            if publicKeys.isEmpty && recipientsFile == nil && identityOut == nil {
+                throw ValidationError("give an age1... or ssh-ed25519 key, -R FILE or --identity-out FILE")
+            }
         }
 
         func run() throws {
@@ -134,22 +142,39 @@ extension CofferCommand.Slots {
             } catch let error as IdentityError {
                 throw Failure(error)
             }
+            let made = identityOut.map { _ in Identity.generate() }
+            if let made { recipients.append(.age(made.recipient)) }
             // Plugins wrap before the vault is locked: they may ask for a PIN or a touch.
             let pluginSlots = try plugins.map { plugin in
                 let pluginKey = SecureBytes.random(count: 16)
                 let stanzas = try AgePlugin.wrap(pluginKey, to: plugin)
                 return (plugin, stanzas, try X25519.publicKey(for: SlotWrapping.pluginSecretKey(pluginKey)))
             }
-            let slots = try location.modify(unlock: unlock) { vault in
-                try recipients.map {
-                    try vault.addRecipientSlot(
-                        $0.publicKey, kind: $0.slotKind, label: label ?? $0.comment ?? "recipient", scope: scopeOptions.scope)
-                } + pluginSlots.map { plugin, stanzas, publicKey in
-                    try vault.addRecipientSlot(
-                        publicKey, kind: .plugin(recipient: plugin.text, stanzas: stanzas), label: label ?? "plugin \(plugin.name)",
-                        scope: scopeOptions.scope)
+            var written: String?
+            let slots: [Slot]
+            do {
+                slots = try location.modify(unlock: unlock) { vault in
+                    let slots = try recipients.map {
+                        try vault.addRecipientSlot(
+                            $0.publicKey, kind: $0.slotKind, label: label ?? $0.comment ?? "recipient", scope: scopeOptions.scope)
+                    } + pluginSlots.map { plugin, stanzas, publicKey in
+                        try vault.addRecipientSlot(
+                            publicKey, kind: .plugin(recipient: plugin.text, stanzas: stanzas), label: label ?? "plugin \(plugin.name)",
+                            scope: scopeOptions.scope)
+                    }
+                    if let made, let identityOut {
+                        // Written before the save; removed again if the save fails.
+                        let contents = CofferCommand.Keygen.prefixed(Array(VaultPin(vault).identityFileLine.utf8), IdentityFile.render(made))
+                        try CofferCommand.Keygen.writeNew(identityOut, contents)
+                        written = identityOut
+                    }
+                    return slots
                 }
+            } catch {
+                if let written { unlink(written) }
+                throw error
             }
+            if let written { Terminal.writeAll(2, Array("coffer: wrote identity \(written) (with the vault's pin)\n".utf8)) }
             Terminal.output(slots.map { $0.idText + "\n" }.joined())
         }
     }

@@ -13,6 +13,7 @@ extension VaultOptions {
     func openWithFindings() throws -> (vault: Vault, findings: [TrustStore.Finding], historyBreak: String?) {
         let path = try resolvedPath()
         let vault = try Vault.open(at: path)
+        try checkPins(vault)
         let branch = GitBranch.current(forFileAt: path)
         let historyBreak = try Self.historyBreak(vault, at: path, branch: branch)
         // A vault whose history breaks is not remembered: its key must not become the pin.
@@ -57,6 +58,7 @@ extension VaultOptions {
         // A forged or substituted vault is refused before any passphrase is asked for; rollbacks
         // and forks are checked under the lock only: before it, another writer may be ahead.
         return try Vault.modify(at: path, unlock: { vault in
+            try checkPins(vault)
             _ = try Self.refusingBlocked(Self.trustStore.findings(for: vault, at: path, branch: branch))
             if let historyBreak = try Self.historyBreak(vault, at: path, branch: branch) {
                 throw Failure(.corrupted, historyBreak + "; writing refused (after checking, coffer trust)")

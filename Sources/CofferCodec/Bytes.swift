@@ -204,14 +204,22 @@ struct ByteReader {
 
     /// An extension list: optional (even) tags skipped, critical (odd) tags refused.
     mutating func skipExtensions() throws(CodecError) {
+        _ = try extensions(keeping: nil)
+    }
+
+    /// An extension list as `skipExtensions` reads it, returning the body of tag `known` if present.
+    mutating func extensions(keeping known: UInt64?) throws(CodecError) -> Range<Int>? {
         let count = try bounded(Limits.extensions, "extension count")
         var previous: UInt64?
+        var kept: Range<Int>?
         for _ in 0..<count {
             let tag = try uvarint()
             if let previous, tag <= previous { throw fail("extension tags out of order") }
             previous = tag
             if tag & 1 == 1 { throw fail("unknown critical field \(tag)") }
-            _ = try lengthPrefixed(max: Limits.extensionBytes, "extension")
+            let body = try lengthPrefixed(max: Limits.extensionBytes, "extension")
+            if tag == known { kept = body }
         }
+        return kept
     }
 }

@@ -19,6 +19,12 @@ public enum Limits {
     public static let sealedOverhead = 40
     public static let saltBytes = 16
 
+    /// Passphrase slots one passphrase unlock may derive keys for (Specs/vault-format.md §3.7).
+    public static let passphraseSlotsPerUnlock = 8
+    /// Argon2id work one passphrase unlock may spend, as the sum over its passphrase slots of
+    /// opslimit × memlimit: 16 GiB-passes, four times libsodium's SENSITIVE preset (4 × 1 GiB).
+    public static let unlockWork: UInt64 = 16 << 30
+
     /// Whether Argon2id costs are within what readers accept (memlimit also a multiple of 1024).
     public static func acceptsArgon2id(opsLimit ops: UInt64, memLimit mem: UInt64) -> Bool {
         opsLimit.contains(ops) && memLimit.contains(mem) && mem % 1024 == 0

@@ -68,6 +68,17 @@ public enum FormatMessages {
         return writer.bytes
     }
 
+    /// What a passphrase slot's authenticator covers: the vault's identity and the slot itself.
+    public static func slotAuthenticator(vaultID: [UInt8], genesisKey: [UInt8], slotID: UInt32, publicKey: [UInt8]) -> [UInt8] {
+        var writer = ByteWriter(bytes: label("coffer-slot-auth\0"))
+        writer.u8(VaultFile.major)
+        writer.raw(vaultID)
+        writer.raw(genesisKey)
+        writer.u32(slotID)
+        writer.raw(publicKey)
+        return writer.bytes
+    }
+
     /// What the file signature signs: a label and the BLAKE2b-512 hash of the signed part.
     public static func fileSignature(hash: [UInt8]) -> [UInt8] {
         label("coffer-file-v1\0\0") + hash

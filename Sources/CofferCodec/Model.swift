@@ -2,7 +2,8 @@
 public struct VaultFile: Equatable, Sendable {
     public static let magic: [UInt8] = [0x89, 0x43, 0x4F, 0x46, 0x46, 0x45, 0x52, 0x0A]
     public static let major: UInt8 = 1
-    public static let minor: UInt8 = 0
+    /// 1.1 added the passphrase slot authenticator (Specs/vault-format.md §2.5, §3.6).
+    public static let minor: UInt8 = 1
     public static let vaultIDByteCount = 16
     public static let keyByteCount = 32
     public static let signatureByteCount = 64
@@ -138,8 +139,18 @@ public struct Slot: Equatable, Sendable {
     public var publicKey: [UInt8]
     /// `crypto_box_seal(slot binding || grant, publicKey)`.
     public var wrapped: [UInt8]
+    /// A passphrase slot's MAC over its vault's identity (§3.6), kept in the slot's extension
+    /// list under `authenticatorTag`; nil in recipient slots and in slots written by 1.0.
+    public var authenticator: [UInt8]?
 
-    public init(id: UInt32, kind: Kind, label: String, created: UInt64, scope: Scope, publicKey: [UInt8], wrapped: [UInt8]) {
+    /// The slot extension tag of the authenticator: even, so a 1.0 reader skips it.
+    public static let authenticatorTag: UInt64 = 2
+    public static let authenticatorByteCount = 32
+
+    public init(
+        id: UInt32, kind: Kind, label: String, created: UInt64, scope: Scope, publicKey: [UInt8], wrapped: [UInt8],
+        authenticator: [UInt8]? = nil
+    ) {
         self.id = id
         self.kind = kind
         self.label = label
@@ -147,6 +158,7 @@ public struct Slot: Equatable, Sendable {
         self.scope = scope
         self.publicKey = publicKey
         self.wrapped = wrapped
+        self.authenticator = authenticator
     }
 
     /// The slot id as shown to users: 8 lower-case hex digits.

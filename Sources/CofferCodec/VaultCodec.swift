@@ -154,13 +154,17 @@ public enum VaultDecoder {
         }
         let publicKey = try reader.array(VaultFile.keyByteCount)
         let wrappedRange = try reader.lengthPrefixed(max: 1024, "wrapped key")
-        let slot = Slot(
+        var slot = Slot(
             id: id, kind: kind, label: label, created: created, scope: scope, publicKey: publicKey,
             wrapped: Array(reader.view(wrappedRange)))
         guard slot.wrapped.count == SlotLayout.wrappedByteCount(scope: scope) else {
             throw reader.fail("wrapped key has the wrong length")
         }
-        try reader.skipExtensions()
+        if let body = try reader.extensions(keeping: Slot.authenticatorTag) {
+            guard kindCode == 1 else { throw reader.fail("an authenticator on a recipient slot") }
+            guard body.count == Slot.authenticatorByteCount else { throw reader.fail("authenticator has the wrong length") }
+            slot.authenticator = Array(reader.view(body))
+        }
         return slot
     }
 
@@ -329,7 +333,13 @@ public enum VaultEncoder {
         }
         writer.raw(slot.publicKey)
         writer.lengthPrefixed(slot.wrapped)
-        writer.uvarint(0)
+        if let authenticator = slot.authenticator {
+            writer.uvarint(1)
+            writer.uvarint(Slot.authenticatorTag)
+            writer.lengthPrefixed(authenticator)
+        } else {
+            writer.uvarint(0)
+        }
     }
 
     private static func encode(_ entry: Entry, into writer: inout ByteWriter) {

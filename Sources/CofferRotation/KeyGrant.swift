@@ -11,6 +11,13 @@ public enum KeyError: Error, Equatable, Sendable {
     case masterKeyRequired
     /// The file is authentic-looking but inconsistent with the keys: `part` says where.
     case tampered(part: String)
+    /// A passphrase slot's authenticator does not match its vault: the file was made by someone
+    /// who copied the slot, not by a holder of the passphrase.
+    case forged(slot: String)
+    /// A passphrase slot without an authenticator (written by 1.0): `coffer upgrade` adds one.
+    case unauthenticatedSlot(slot: String)
+    /// The file asks one unlock for more Argon2id work than a reader spends; `reason` names the cap.
+    case unlockTooCostly(String)
 }
 
 /// Subkey ids of the master key (Specs/vault-format.md §3.1).

@@ -41,7 +41,8 @@ public enum Rotation {
     /// The slot re-made for a new passphrase (fresh salt, new KDF parameters): one slot
     /// rewritten, every entry untouched.
     public static func changePassphrase(
-        of slot: Slot, to passphrase: SecureBytes, parameters: Argon2id.Parameters, grant: KeyGrant, vaultID: [UInt8]
+        of slot: Slot, to passphrase: SecureBytes, parameters: Argon2id.Parameters, grant: KeyGrant, vaultID: [UInt8],
+        genesisKey: [UInt8]
     ) throws -> Slot {
         guard case .passphrase = slot.kind else { throw KeyError.tampered(part: "slot \(slot.idText) is not a passphrase slot") }
         let salt = SecureRandom.bytes(Argon2id.saltByteCount)
@@ -53,6 +54,7 @@ public enum Rotation {
         changed.publicKey = publicKey
         changed.wrapped = try SlotWrapping.wrap(
             grant: grant, vaultID: vaultID, slotID: slot.id, scope: slot.scope, publicKey: publicKey)
+        changed.authenticator = SlotWrapping.authenticator(of: changed, secretKey: secret, vaultID: vaultID, genesisKey: genesisKey)
         return changed
     }
 

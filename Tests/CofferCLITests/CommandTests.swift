@@ -411,7 +411,7 @@ import Testing
         let result = box.coffer(["inspect", "--vault", box.vault])
         #expect(result.status == 0)
         let text = result.output
-        #expect(text.contains("format            1.0"))
+        #expect(text.contains("format            1.1"))
         #expect(text.contains("entries           2"))
         #expect(text.contains("slots             1"))
         #expect(text.contains("generation        3"))

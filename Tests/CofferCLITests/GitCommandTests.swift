@@ -441,7 +441,7 @@ final class GitWorld {
         world.expectNoValues(text)
         let file = try world.decoded()
         let patterns = [
-            #"^coffer-vault 1\.0$"#,
+            #"^coffer-vault 1\.1$"#,
             "^vault-id \(file.vaultID.map { String(format: "%02x", $0) }.joined())$",
             "^generation \(file.generation)$",
             "^verification-key [0-9a-f]{64}$",

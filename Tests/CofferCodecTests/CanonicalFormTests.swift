@@ -74,6 +74,6 @@ import Testing
 
     @Test func magicIsTheDocumentedBytes() {
         #expect(VaultFile.magic == RawFile().magic)
-        #expect(Array(VaultEncoder.encode(RoundTripTests.file).prefix(10)) == RawFile().magic + [1, 0])
+        #expect(Array(VaultEncoder.encode(RoundTripTests.file).prefix(10)) == RawFile().magic + [1, 1])
     }
 }

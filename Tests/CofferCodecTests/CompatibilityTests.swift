@@ -41,9 +41,30 @@ import Testing
 
     @Test(arguments: places.map(\.0))
     func optionalExtensionsAreSkipped(place: String) throws {
-        let list = extensions([(0, []), (2, ascii("hello")), (1 << 40, [UInt8](repeating: 9, count: 65_536))])
+        let list = extensions([(0, []), (4, ascii("hello")), (1 << 40, [UInt8](repeating: 9, count: 65_536))])
         let file = try VaultDecoder.decode(Self.file(extensions: list, in: place))
-        #expect(VaultEncoder.encode(file) == RawFile().bytes, "a 1.0 writer drops what it skipped")
+        #expect(VaultEncoder.encode(file) == RawFile().bytes, "a writer drops what it skipped")
+    }
+
+    // MARK: The passphrase slot authenticator (1.1, slot extension tag 2)
+
+    @Test func authenticatorIsKeptAndWrittenBack() throws {
+        let authenticator = [UInt8](repeating: 7, count: 32)
+        let bytes = Self.file(extensions: extensions([(0, []), (2, authenticator)]), in: "slot")
+        let file = try VaultDecoder.decode(bytes)
+        #expect(file.slots[0].authenticator == authenticator)
+        #expect(VaultEncoder.encode(file) == Self.file(extensions: extensions([(2, authenticator)]), in: "slot"))
+    }
+
+    @Test func authenticatorOfTheWrongLengthOrOnARecipientSlotIsRejected() {
+        for count in [0, 31, 33] {
+            #expect(decodeError(Self.file(extensions: extensions([(2, [UInt8](repeating: 7, count: count))]), in: "slot"))
+                == .malformed(part: "slot 01020304", reason: "authenticator has the wrong length"))
+        }
+        var raw = RawFile()
+        raw.slots[0].kind = 2
+        raw.slots[0].extensions = extensions([(2, [UInt8](repeating: 7, count: 32))])
+        #expect(decodeError(raw.bytes) == .malformed(part: "slot 01020304", reason: "an authenticator on a recipient slot"))
     }
 
     @Test(arguments: places)

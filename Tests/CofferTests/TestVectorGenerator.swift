@@ -147,12 +147,38 @@ enum VectorGenerator {
             "Re-keyed once: the key chain has one link from the genesis key to the current verification key.")
 
         var newer = basicFile
-        newer.minor = 1
+        newer.minor = 2
         newer.entries[apiToken].flags |= 1 << 32
-        add("ok-newer-minor", signed(signedPart(newer, extensionTag: 2, body: "a 1.1 field", inEntry: apiToken), with: key),
+        add("ok-newer-minor", signed(signedPart(newer, extensionTag: 2, body: "a 1.2 field", inEntry: apiToken), with: key),
             expect: "ok", entries: basic,
-            "Minor version 1: //API_TOKEN has optional flag bit 32 and an optional extension (tag 2) that a 1.0 reader skips.",
-            "Re-signed by the vault's key. A 1.0 writer must refuse to save it.")
+            "Minor version 2: //API_TOKEN has optional flag bit 32 and an optional extension (tag 2) that a 1.1 reader skips.",
+            "Re-signed by the vault's key. A 1.1 writer must refuse to save it.")
+
+        var unauthenticated = basicFile
+        unauthenticated.minor = 0
+        unauthenticated.slots[0].authenticator = nil
+        add("missing-authenticator", signed(VaultEncoder.encodeSignedPart(unauthenticated), with: key),
+            expect: "error forged", errorPart: "has no authenticator",
+            "ok-basic as format 1.0 wrote it: minor 0, the passphrase slot without its authenticator, re-signed.",
+            "A 1.1 reader refuses the passphrase (a forger would leave it out); `coffer upgrade` adds it.")
+
+        let forgedMaster = KeyGrant.generate()
+        var copiedSlots = basicFile
+        copiedSlots.vaultID = SecureRandom.bytes(VaultFile.vaultIDByteCount)
+        copiedSlots.keyChain = KeyChain(genesisKey: try forgedMaster.signingKey().publicKey)
+        copiedSlots.entries = []
+        copiedSlots.slots[0].wrapped = try SlotWrapping.wrap(
+            grant: forgedMaster, vaultID: copiedSlots.vaultID, slotID: copiedSlots.slots[0].id, scope: .global,
+            publicKey: copiedSlots.slots[0].publicKey)
+        let forgedCipher = EntryCipher(vaultID: copiedSlots.vaultID, grant: forgedMaster)
+        copiedSlots.entries = [Entry(
+            name: "API_TOKEN", scope: .global, created: clock, updated: clock, flags: 0, description: "",
+            sealedValue: try forgedCipher.seal(Array("attacker".utf8), name: "API_TOKEN", scope: .global)[...])]
+        add("wrong-authenticator", signed(VaultEncoder.encodeSignedPart(copiedSlots), with: try forgedMaster.signingKey()),
+            expect: "error forged", errorPart: "not made by a holder of this passphrase",
+            "A forgery from ok-basic's public parts: its passphrase slot (salt, public key, authenticator) copied into a",
+            "new vault id with a fresh master key wrapped to that public key, an entry of the forger's, signed by the forger.",
+            "The passphrase opens the slot; the authenticator covers ok-basic's vault id and genesis key, so it is refused.")
 
         add("wrong-passphrase", basicBytes, passphrase: "Correct horse battery staple", expect: "error authentication",
             "ok-basic's file with a passphrase that differs in one letter's case.")
@@ -184,6 +210,12 @@ enum VectorGenerator {
         let forger = try Ed25519.SigningKey(seed: secret(forgerSeed))
         var forged = basicFile
         forged.keyChain.genesisKey = forger.publicKey
+        // Made by a passphrase holder, who can authenticate the slot for the new genesis key.
+        guard case let .passphrase(basicSalt, basicOps, basicMem) = forged.slots[0].kind else { preconditionFailure() }
+        forged.slots[0].authenticator = SlotWrapping.authenticator(
+            of: forged.slots[0],
+            secretKey: try SlotWrapping.passphraseSecretKey(secure(testPassphrase), salt: basicSalt, opsLimit: basicOps, memLimit: basicMem),
+            vaultID: forged.vaultID, genesisKey: forger.publicKey)
         add("key-mismatch", signed(VaultEncoder.encodeSignedPart(forged), with: forger),
             expect: "error tampered", errorPart: "verification key does not match the master key",
             "The verification key replaced by another Ed25519 key that validly signs the file.",
@@ -198,6 +230,12 @@ enum VectorGenerator {
         let otherVault = try vault([], in: directory)
         var spliced = basicFile
         spliced.slots = otherVault.file.slots
+        // The splicer knows the passphrase, so it can authenticate the slot for this vault.
+        guard case let .passphrase(otherSalt, otherOps, otherMem) = spliced.slots[0].kind else { preconditionFailure() }
+        spliced.slots[0].authenticator = SlotWrapping.authenticator(
+            of: spliced.slots[0],
+            secretKey: try SlotWrapping.passphraseSecretKey(secure(testPassphrase), salt: otherSalt, opsLimit: otherOps, memLimit: otherMem),
+            vaultID: basicFile.vaultID, genesisKey: basicFile.keyChain.genesisKey)
         add("spliced-slot", signed(VaultEncoder.encodeSignedPart(spliced), with: key),
             expect: "error tampered", errorPart: "slot \(otherVault.file.slots[0].idText)",
             "The passphrase slot of another vault (same passphrase) put in ok-basic's place and re-signed.",
@@ -212,10 +250,10 @@ enum VectorGenerator {
             "ok-basic with major version 2, re-signed.")
 
         var critical = basicFile
-        critical.minor = 1
+        critical.minor = 2
         add("critical-field", signed(signedPart(critical, extensionTag: 1, body: "must understand", inEntry: apiToken), with: key),
             expect: "error corrupted", errorPart: "unknown critical field 1",
-            "Minor version 1 with an unknown critical extension (odd tag 1) in //API_TOKEN, re-signed.")
+            "Minor version 2 with an unknown critical extension (odd tag 1) in //API_TOKEN, re-signed.")
 
         var oversized = basicFile
         guard case let .passphrase(salt, ops, _) = oversized.slots[0].kind else { preconditionFailure() }

@@ -162,14 +162,14 @@ import Testing
         let path = directory.file("v.coffer")
         let vault = try makeVault(at: path, entries: [(.global, "a", [1])])
         var bytes = try readBytes(path)
-        bytes[9] = 1
+        bytes[9] = 2
         try writeBytes(signed(Array(bytes.dropLast(64)), with: try #require(vault.keyGrant).signingKey()), to: path)
 
         let newer = try Vault.open(at: path)
         try newer.unlock(passphrase: secure(testPassphrase))
         #expect(try newer.value(for: "a") == [1])
-        #expect(throws: CofferError.unsupportedVersion(major: 1, minor: 1)) { try newer.set("b", value: [2]) }
-        #expect(throws: CofferError.unsupportedVersion(major: 1, minor: 1)) { try newer.save() }
+        #expect(throws: CofferError.unsupportedVersion(major: 1, minor: 2)) { try newer.set("b", value: [2]) }
+        #expect(throws: CofferError.unsupportedVersion(major: 1, minor: 2)) { try newer.save() }
     }
 
     // MARK: Files on disk

@@ -11,6 +11,9 @@ public enum CofferError: Error, Equatable, Sendable {
     case corrupted(part: String)
     /// The file parses but fails authentication; `part` names what failed to verify.
     case tampered(part: String)
+    /// The vault is well formed and signed, but is not the vault the credential or a pin names:
+    /// someone made it from another vault's public parts. The text says what did not match.
+    case forged(String)
     /// An entry with this name already exists in this scope, and overwriting was not asked for.
     case entryExists(name: String, scope: String)
     /// No entry with this name in this scope.
@@ -36,7 +39,7 @@ extension CofferError {
         case .invalidArgument, .malformedInput: 1
         case .entryMissing: 2
         case .authenticationFailed, .keyUnavailable: 3
-        case .notAVault, .unsupportedVersion, .corrupted, .tampered: 4
+        case .notAVault, .unsupportedVersion, .corrupted, .tampered, .forged: 4
         case .entryExists, .notRevealable, .conflict: 5
         case let .io(_, reason): reason == "no such file" ? 2 : 6
         }
@@ -51,6 +54,7 @@ extension CofferError {
             "vault format \(major).\(minor) is not supported by this version of Coffer (for writing, or at all)"
         case let .corrupted(part): "the vault is corrupted: \(part)"
         case let .tampered(part): "the vault failed verification (\(part)): it was tampered with or corrupted"
+        case let .forged(reason): reason
         case let .entryExists(name, scope): "\(name) already exists (\(scope)); use --overwrite to replace it"
         case let .entryMissing(name, scope): "no secret \(name) (\(scope))"
         case let .notRevealable(name): "\(name) is no-reveal: it can be used by run and render, never printed"

@@ -134,7 +134,7 @@ public final class Vault {
         try create(at: path, label: label) { grant, vaultID, now in
             try SlotWrapping.makePassphraseSlot(
                 passphrase: passphrase, parameters: try checked(kdf), label: label, created: now,
-                grant: grant, vaultID: vaultID, existingIDs: [])
+                grant: grant, vaultID: vaultID, genesisKey: try grant.signingKey().publicKey, existingIDs: [])
         }
     }
 
@@ -166,11 +166,15 @@ public final class Vault {
         return vault
     }
 
-    /// Checks KDF parameters against the format's caps.
+    /// Checks KDF parameters against the format's caps and the work one unlock may spend.
     public static func checked(_ kdf: Argon2id.Parameters) throws -> Argon2id.Parameters {
         guard Limits.acceptsArgon2id(opsLimit: kdf.opsLimit, memLimit: kdf.memLimit) else {
             throw CofferError.invalidArgument(
                 "Argon2id parameters must be within opslimit \(Limits.opsLimit) and memlimit \(Limits.memLimit) bytes")
+        }
+        guard kdf.opsLimit * kdf.memLimit <= Limits.unlockWork else {
+            throw CofferError.invalidArgument(
+                "Argon2id opslimit × memlimit must be at most \(Limits.unlockWork >> 20) MiB-passes (4 × the sensitive preset)")
         }
         return kdf
     }
@@ -181,12 +185,34 @@ public final class Vault {
     /// Whether the key in hand is the master key (needed to write).
     public var canWrite: Bool { grant?.isFull ?? false }
 
-    /// Unlocks with a passphrase: one Argon2id per passphrase slot tried.
+    /// Unlocks with a passphrase: one Argon2id per passphrase slot tried. The slot that opens
+    /// must authenticate this vault's id and genesis key, else `forged`.
     public func unlock(passphrase: SecureBytes) throws {
-        let (slot, grant) = try Vault.mapKeyErrors {
-            try SlotWrapping.open(header.slots, passphrase: passphrase, vaultID: header.vaultID)
+        let (slot, grant, _) = try Vault.mapKeyErrors {
+            try SlotWrapping.open(header.slots, passphrase: passphrase, vaultID: header.vaultID, genesisKey: header.keyChain.genesisKey)
         }
         try unlock(grant: grant, slot: slot)
+    }
+
+    /// Unlocks a vault whose passphrase slot has no authenticator yet (written by format 1.0) and
+    /// gives that slot one; `save()` writes it. The caller vouches that this is the vault it
+    /// means: nothing in a 1.0 file can tell. Returns false when the slot already had one.
+    @discardableResult
+    public func upgrade(passphrase: SecureBytes) throws -> Bool {
+        let (slot, grant, secret) = try Vault.mapKeyErrors {
+            try SlotWrapping.open(
+                header.slots, passphrase: passphrase, vaultID: header.vaultID, genesisKey: header.keyChain.genesisKey,
+                acceptingMissingAuthenticator: true)
+        }
+        try unlock(grant: grant, slot: slot)
+        _ = try requireWriter()
+        guard slot.authenticator == nil, let index = file.slots.firstIndex(of: slot) else { return false }
+        decodeEntries()
+        decoded!.slots[index].authenticator = SlotWrapping.authenticator(
+            of: slot, secretKey: secret, vaultID: header.vaultID, genesisKey: header.keyChain.genesisKey)
+        unlockedSlot = decoded!.slots[index]
+        hasUnsavedChanges = true
+        return true
     }
 
     /// Unlocks with X25519 identities (age secret keys); the first one that has a slot is used.
@@ -475,6 +501,7 @@ public final class Vault {
         guard file.generation < UInt64.max else { throw CofferError.corrupted(part: "header: generation at its maximum") }
         var next = file
         next.generation += 1
+        next.minor = VaultFile.minor
         let signingKey = try Vault.mapKeyErrors { try cipher.grant.signingKey() }
         var bytes = VaultEncoder.encodeSignedPart(next)
         let message = FormatMessages.fileSignature(hash: BLAKE2b.hash(bytes))
@@ -570,6 +597,10 @@ extension CofferError {
         case let .scopeNotGranted(scope): self = .keyUnavailable("the key in hand does not grant scope \(scope)")
         case .masterKeyRequired: self = .keyUnavailable("only a holder of the master key can do this")
         case let .tampered(part): self = .tampered(part: part)
+        case .forged: self = .forged("this vault was not made by a holder of this passphrase (forged or substituted)")
+        case let .unauthenticatedSlot(slot):
+            self = .forged("passphrase slot \(slot) has no authenticator (format 1.0): if this is your vault, run `coffer upgrade` once")
+        case let .unlockTooCostly(reason): self = .corrupted(part: "slots: refused before any key derivation: \(reason)")
         }
     }
 

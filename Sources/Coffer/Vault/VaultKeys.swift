@@ -32,8 +32,10 @@ extension Vault {
         var content = file
         content.slots[index] = try Vault.mapKeyErrors {
             try Rotation.changePassphrase(
-                of: file.slots[index], to: passphrase, parameters: try Vault.checked(kdf), grant: grant, vaultID: file.vaultID)
+                of: file.slots[index], to: passphrase, parameters: try Vault.checked(kdf), grant: grant, vaultID: file.vaultID,
+                genesisKey: file.keyChain.genesisKey)
         }
+        try Vault.requireOpenable(content.slots)
         try replaceSlots(content, grant: grant)
     }
 
@@ -45,7 +47,8 @@ extension Vault {
         let slot = try Vault.mapKeyErrors {
             try SlotWrapping.makePassphraseSlot(
                 passphrase: passphrase, parameters: try Vault.checked(kdf), label: label, created: clock(),
-                grant: grant, vaultID: file.vaultID, existingIDs: Set(file.slots.map(\.id)))
+                grant: grant, vaultID: file.vaultID, genesisKey: file.keyChain.genesisKey,
+                existingIDs: Set(file.slots.map(\.id)))
         }
         try insert(slot, grant: grant)
         return slot
@@ -84,7 +87,20 @@ extension Vault {
         guard file.slots.count < Limits.slots else {
             throw CofferError.invalidArgument("a vault holds at most \(Limits.slots) key slots")
         }
-        try replaceSlots(Rotation.adding(slot, to: file), grant: grant)
+        let content = Rotation.adding(slot, to: file)
+        try Vault.requireOpenable(content.slots)
+        try replaceSlots(content, grant: grant)
+    }
+
+    /// Refuses passphrase slots that a reader would refuse to try (`SlotWrapping.passphraseAttempt`).
+    static func requireOpenable(_ slots: [Slot]) throws {
+        do {
+            _ = try SlotWrapping.passphraseAttempt(slots)
+        } catch let .unlockTooCostly(reason) {
+            throw CofferError.invalidArgument("the vault would have \(reason)")
+        } catch {
+            throw CofferError(error)
+        }
     }
 
     /// Removes slot `id` (never the last), by default re-keying so the removed party's copy of the

@@ -65,6 +65,7 @@ extension CofferError {
         case .unsupportedVersion: "unsupported-version"
         case .corrupted: "corrupted"
         case .tampered: "tampered"
+        case .forged: "forged"
         default: "\(self)"
         }
     }
@@ -76,7 +77,7 @@ extension CofferError {
     /// The part a corrupted or tampered file names; empty for the other kinds.
     var part: String {
         switch self {
-        case let .corrupted(part), let .tampered(part): part
+        case let .corrupted(part), let .tampered(part), let .forged(part): part
         default: ""
         }
     }
