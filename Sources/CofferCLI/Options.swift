@@ -91,28 +91,42 @@ struct UnlockOptions: ParsableArguments {
     /// valid session; else the protected default identity files, asked on the terminal; else
     /// $COFFER_IDENTITY_FILE, $COFFER_IDENTITY or $COFFER_PASSPHRASE_FILE; else the terminal.
     /// Never blocks without a terminal.
-    func unlock(_ vault: Vault) throws {
-        try unlock(vault, allowSession: true)
+    /// `forWriting`: a write follows, so a vault never seen here, opened by identity or session
+    /// without a pin, must be confirmed on the terminal (`FirstUse`).
+    func unlock(_ vault: Vault, forWriting: Bool = false) throws {
+        try unlock(vault, allowSession: true, forWriting: forWriting)
     }
 
     /// `interactive: false` never asks on the terminal (git drivers): a missing key is an error.
-    func unlock(_ vault: Vault, allowSession: Bool, interactive: Bool = true) throws {
+    func unlock(_ vault: Vault, allowSession: Bool, interactive: Bool = true, forWriting: Bool = false) throws {
+        try VaultOptions.checkPins(vault, flags: [], identityFile: identity ?? ProcessInfoLite.environment["COFFER_IDENTITY_FILE"])
+        if try unlockWithoutPassphrase(vault, allowSession: allowSession, interactive: interactive) {
+            try FirstUse.check(vault, forWriting: forWriting)
+            return
+        }
+        try vault.unlock(passphrase: try passphrase(prompt: "Passphrase for \(vault.path): ", interactive: interactive))
+        KeySources.report("opened with a passphrase\(KeySources.slotSuffix(vault))")
+        try VaultOptions.knownSlots.rememberUnlockedSlot(of: vault)
+    }
+
+    /// Unlocks `vault` with an identity or a session, in `unlock`'s order; false when the
+    /// passphrase is what remains to try.
+    private func unlockWithoutPassphrase(_ vault: Vault, allowSession: Bool, interactive: Bool) throws -> Bool {
         let environment = ProcessInfoLite.environment
         let explicit = identity != nil || passphraseFile != nil || passphraseFD != nil
-        try VaultOptions.checkPins(vault, flags: [], identityFile: identity ?? environment["COFFER_IDENTITY_FILE"])
         let useDefaults = !explicit && !hasKeySource && !noDefaultIdentities && environment[KeySources.noDefaultsVariable] != "1"
         var protectedDefaults: [String] = []
         if useDefaults, try KeySources.unlockWithDefaults(
             vault, paths: KeySources.defaultIdentityPaths(environment), protected: &protectedDefaults, passphrase: nil) {
-            return
+            return true
         }
         if allowSession, !explicit, Sessions.resume(vault) {
             KeySources.report("opened with a session")
-            return
+            return true
         }
         if interactive, !protectedDefaults.isEmpty, try KeySources.unlockWithDefaults(
             vault, paths: protectedDefaults, protected: &protectedDefaults, passphrase: { try passphrase(prompt: $0) }) {
-            return
+            return true
         }
         if let identityPath = identity ?? environment["COFFER_IDENTITY_FILE"] {
             let keys = try Self.loadKeys(identityPath) {
@@ -120,15 +134,14 @@ struct UnlockOptions: ParsableArguments {
             }
             try keys.unlock(vault)
             KeySources.report("opened with identity \(identityPath)\(KeySources.slotSuffix(vault))")
-            return
+            return true
         }
         if !explicit, let keys = try KeySources.environmentKeys() {
             try keys.unlock(vault)
             KeySources.report("opened with $\(KeySources.identityVariable)\(KeySources.slotSuffix(vault))")
-            return
+            return true
         }
-        try vault.unlock(passphrase: try passphrase(prompt: "Passphrase for \(vault.path): ", interactive: interactive))
-        KeySources.report("opened with a passphrase\(KeySources.slotSuffix(vault))")
+        return false
     }
 
     /// The current passphrase, from a file, a descriptor or (when `interactive`) the terminal.

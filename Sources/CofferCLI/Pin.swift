@@ -44,6 +44,7 @@ extension VaultOptions {
             pins += try Array(text.utf8).withUnsafeBytes { try VaultPin.pins(inIdentityFile: $0, path: "$" + KeySources.identityVariable) }
         }
         try VaultPin.check(vault, against: pins)
+        if !pins.isEmpty { FirstUse.pinned.insert(vault.vaultID) }
     }
 
     /// The `# coffer-pin:...` line for this vault, to put in an identity file.

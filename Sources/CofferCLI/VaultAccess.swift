@@ -3,6 +3,7 @@ import Coffer
 /// Every command opens vaults here, so rollback, fork and forgery checks (Specs/git.md) apply to all.
 extension VaultOptions {
     static let trustStore = TrustStore(path: TrustStore.defaultPath(environment: ProcessInfoLite.environment))
+    static let knownSlots = KnownPassphraseSlots(besideTrustStore: trustStore.path)
 
     /// Opens the vault for reading: refuses forged or substituted vaults, warns on rollbacks and forks.
     func open() throws -> Vault {
@@ -14,6 +15,8 @@ extension VaultOptions {
         let path = try resolvedPath()
         let vault = try Vault.open(at: path)
         try checkPins(vault)
+        try Self.knownSlots.check(vault)
+        try FirstUse.noteOpening(vault)
         let branch = GitBranch.current(forFileAt: path)
         let historyBreak = try Self.historyBreak(vault, at: path, branch: branch)
         // A vault whose history breaks is not remembered: its key must not become the pin.
@@ -48,7 +51,7 @@ extension VaultOptions {
 
     /// A locked read-modify-write; refuses rollbacks and forks unless --allow-rollback.
     func modify<R>(unlock: UnlockOptions, _ body: (Vault) throws -> R) throws -> R {
-        try modify(unlocking: { try unlock.unlock($0) }, body)
+        try modify(unlocking: { try unlock.unlock($0, forWriting: true) }, body)
     }
 
     /// `modify` with the vault unlocked by `unlocking` (a grant already in hand, for example).
@@ -59,6 +62,7 @@ extension VaultOptions {
         // and forks are checked under the lock only: before it, another writer may be ahead.
         return try Vault.modify(at: path, unlock: { vault in
             try checkPins(vault)
+            try Self.knownSlots.check(vault)
             _ = try Self.refusingBlocked(Self.trustStore.findings(for: vault, at: path, branch: branch))
             if let historyBreak = try Self.historyBreak(vault, at: path, branch: branch) {
                 throw Failure(.corrupted, historyBreak + "; writing refused (after checking, coffer trust)")

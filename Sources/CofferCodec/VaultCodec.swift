@@ -62,6 +62,7 @@ public enum VaultDecoder {
     ) throws(CodecError) -> VaultFile {
         let vaultID = try reader.array(VaultFile.vaultIDByteCount)
         let generation = try reader.u64()
+        guard generation > 0 else { throw reader.fail("generation 0 (the first save writes 1)") }
 
         reader.part = .keyChain
         let keyChain = try decodeKeyChain(&reader)
@@ -114,10 +115,12 @@ public enum VaultDecoder {
         links.reserveCapacity(min(count, reader.remaining / 97))
         for _ in 0..<count {
             let generation = try reader.uvarint()
+            guard generation > 0 else { throw reader.fail("a link at generation 0") }
             if let last = links.last, generation <= last.generation { throw reader.fail("links out of order") }
+            let nextKey = try reader.array(VaultFile.keyByteCount)
+            guard nextKey != (links.last?.nextKey ?? genesis) else { throw reader.fail("a link to the key it follows") }
             links.append(KeyChain.Link(
-                generation: generation, nextKey: try reader.array(VaultFile.keyByteCount),
-                signature: try reader.array(VaultFile.signatureByteCount)))
+                generation: generation, nextKey: nextKey, signature: try reader.array(VaultFile.signatureByteCount)))
         }
         return KeyChain(genesisKey: genesis, links: links)
     }

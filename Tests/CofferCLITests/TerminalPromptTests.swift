@@ -26,9 +26,9 @@ import Glibc
             try process.run()
         }
 
-        /// Reads until the passphrase prompt is up (the prompt flushes what was typed before it).
-        mutating func waitForPrompt() -> Bool {
-            while !text.contains("Passphrase for ") {
+        /// Reads until the prompt (by default the passphrase's) is up (it flushes what was typed before it).
+        mutating func waitForPrompt(_ prompt: String = "Passphrase for ") -> Bool {
+            while !text.contains(prompt) {
                 let chunk = output.fileHandleForReading.availableData
                 guard !chunk.isEmpty else { return false }
                 transcript.append(chunk)

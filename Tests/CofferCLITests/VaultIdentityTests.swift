@@ -44,14 +44,14 @@ import Testing
     }
 
     /// Runs `args` with the real passphrase against `path`, expecting the forgery refused and nothing written.
-    static func expectRefused(_ sandbox: Sandbox, _ path: String, environment: [String: String] = [:]) {
+    static func expectRefused(_ sandbox: Sandbox, _ path: String, environment: [String: String] = [:], because reason: String = forgedMessage) {
         let before = sandbox.bytes(path)
         for command in [["get", "db.host"], ["set", "db.password"]] {
             let ran = sandbox.coffer(
                 command + ["--vault", path, "--passphrase-file", sandbox.passphraseFile],
                 stdin: Array("sealed-to-attacker".utf8), environment: environment)
             #expect(ran.status == 4, "\(command): \(ran.stderr)")
-            #expect(ran.stderr.contains(forgedMessage), "\(command): \(ran.stderr)")
+            #expect(ran.stderr.contains(reason), "\(command): \(ran.stderr)")
             #expect(!ran.output.contains("attacker"))
         }
         #expect(sandbox.bytes(path) == before, "nothing is sealed to the attacker")
@@ -73,6 +73,10 @@ import Testing
         try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
         let forged = elsewhere + "/secrets.coffer"
         try sandbox.write(forged, try Self.forge(sandbox.bytes(sandbox.vault), vaultID: SecureRandom.bytes(16)))
+        // This machine knows the real vault's passphrase slots: the copy is refused before the
+        // passphrase is used; without that record, the slot authenticator refuses it.
+        Self.expectRefused(sandbox, forged, because: "a copy made to forge it")
+        try FileManager.default.removeItem(atPath: sandbox.home + "/.local/state/coffer/passphrase-slots")
         Self.expectRefused(sandbox, forged)
         #expect(sandbox.value("db.host") == "db.real.example")
     }
@@ -255,5 +259,99 @@ import Testing
         encrypt.waitUntilExit()
         #expect(encrypt.terminationStatus == 0)
         #expect(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "age-interop-text")
+    }
+
+    // MARK: No silent first use
+
+    /// A vault with a CI recipient slot, and that identity (no pin line) for a machine that has
+    /// never seen the vault.
+    static func unseenWithIdentity() throws -> (sandbox: Sandbox, environment: [String: String]) {
+        let sandbox = try Self.realVault()
+        let key = sandbox.root + "/ci-nopin.key"
+        #expect(sandbox.coffer(["keygen", "-o", key]).status == 0)
+        let publicKey = sandbox.coffer(["keygen", "--public-of", key]).output.trimmingCharacters(in: .newlines)
+        #expect(sandbox.unlocked(["slots", "add-recipient", publicKey]).status == 0)
+        return (sandbox, ["XDG_STATE_HOME": sandbox.root + "/new-machine", "COFFER_IDENTITY_FILE": key])
+    }
+
+    /// Trust on first use without a pin: a write by identity to a vault this machine never saw
+    /// (it may be a forgery built around the identity's public key) is refused without a
+    /// terminal, and nothing is sealed; a read warns once.
+    @Test func writeByIdentityToAnUnseenVaultIsRefusedWithoutATerminal() throws {
+        let (sandbox, environment) = try Self.unseenWithIdentity()
+        let before = sandbox.bytes(sandbox.vault)
+        let pin = try Self.pin(of: before)
+        let write = sandbox.coffer(["set", "new.secret", "--vault", sandbox.vault], stdin: Array("unseen-value".utf8), environment: environment)
+        #expect(write.status == 4, "\(write.stderr)")
+        #expect(write.stderr.contains(pin.fingerprint) && write.stderr.contains("--pin \(pin)"), "\(write.stderr)")
+        #expect(sandbox.bytes(sandbox.vault) == before, "nothing sealed")
+
+        let firstRead = sandbox.coffer(["get", "db.host", "--vault", sandbox.vault], environment: environment)
+        #expect(firstRead.status == 0 && firstRead.output == "db.real.example", "\(firstRead.stderr)")
+        #expect(firstRead.stderr.contains("never seen on this machine") && firstRead.stderr.contains(pin.fingerprint), "\(firstRead.stderr)")
+        let secondRead = sandbox.coffer(["get", "db.host", "--vault", sandbox.vault], environment: environment)
+        #expect(secondRead.status == 0 && secondRead.stderr.isEmpty, "\(secondRead.stderr)")
+
+        // With a pin, the same write on another new machine goes through.
+        let pinned = environment.merging(["XDG_STATE_HOME": sandbox.root + "/pinned-machine", "COFFER_VAULT_PIN": pin.description]) { $1 }
+        let write2 = sandbox.coffer(["set", "new.secret", "--vault", sandbox.vault], stdin: Array("pinned-value".utf8), environment: pinned)
+        #expect(write2.status == 0, "\(write2.stderr)")
+    }
+
+    /// A passphrase unlock is not asked: the authenticator checks the vault.
+    @Test func writeByPassphraseToAnUnseenVaultIsNotAsked() throws {
+        let sandbox = try Self.realVault()
+        let write = sandbox.coffer(
+            ["set", "other", "--vault", sandbox.vault, "--passphrase-file", sandbox.passphraseFile],
+            stdin: Array("passphrase-value".utf8), environment: ["XDG_STATE_HOME": sandbox.root + "/new-machine"])
+        #expect(write.status == 0 && write.stderr.isEmpty, "\(write.stderr)")
+    }
+
+    /// With a terminal, the first write asks once, showing the fingerprint; later writes do not ask.
+    @Test func writeByIdentityToAnUnseenVaultAsksOnceOnATerminal() throws {
+        let (sandbox, environment) = try Self.unseenWithIdentity()
+        let pin = try Self.pin(of: sandbox.bytes(sandbox.vault))
+        var terminal = try TerminalPromptTests.OnTerminal(
+            "printf 'asked-value' | '\(CofferProcess.executable)' set asked --vault '\(sandbox.vault)'; echo \"exit $?\"",
+            sandbox: sandbox, environment: environment)
+        guard terminal.waitForPrompt("Write to this vault? [y/N]") else {
+            Issue.record("no confirmation prompt: \(terminal.text)")
+            return
+        }
+        #expect(terminal.text.contains(pin.fingerprint))
+        try terminal.type(Array("y\n".utf8))
+        #expect(terminal.text.contains("exit 0"), "\(terminal.text)")
+        let again = sandbox.coffer(["set", "again", "--vault", sandbox.vault], stdin: Array("again-value".utf8), environment: environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(sandbox.value("asked") == "asked-value")
+    }
+
+    // MARK: A vault looking like a known one
+
+    /// A forged vault with a new id, carrying the real vault's passphrase slots (salt and public
+    /// key), is refused on a machine that has seen the real one: for a keyless read, a read by
+    /// identity and a write, before any key is asked for.
+    @Test func forgedVaultCopyingAKnownVaultsPassphraseSlotsIsRefused() throws {
+        let (sandbox, environment) = try Self.unseenWithIdentity()
+        let seen = ["XDG_STATE_HOME": sandbox.root + "/seen", "COFFER_IDENTITY_FILE": environment["COFFER_IDENTITY_FILE"]!]
+        let realID = try VaultDecoder.decode(sandbox.bytes(sandbox.vault)).vaultID
+        // Unlocking the real vault with the passphrase records its (authenticated) slot.
+        let byPassphrase = sandbox.coffer(
+            ["get", "db.host", "--vault", sandbox.vault, "--passphrase-file", sandbox.passphraseFile],
+            environment: ["XDG_STATE_HOME": seen["XDG_STATE_HOME"]!])
+        #expect(byPassphrase.status == 0, "\(byPassphrase.stderr)")
+        let forged = sandbox.root + "/other.coffer"
+        try sandbox.write(forged, try Self.forge(sandbox.bytes(sandbox.vault), vaultID: SecureRandom.bytes(16)))
+        for command in [["list"], ["get", "db.host"], ["set", "x"]] {
+            let ran = sandbox.coffer(command + ["--vault", forged], stdin: Array("to-attacker".utf8), environment: seen)
+            #expect(ran.status == 4, "\(command): \(ran.stderr)")
+            #expect(ran.stderr.contains("of vault \(realID.map { String(format: "%02x", $0) }.joined())"), "\(ran.stderr)")
+        }
+        // On a machine that never saw the real vault, the keyless read is not refused; opening
+        // the forgery first does not make that machine refuse the real vault later.
+        let other = ["XDG_STATE_HOME": sandbox.root + "/other"]
+        #expect(sandbox.coffer(["list", "--vault", forged], environment: other).status == 0)
+        let real = sandbox.coffer(["get", "db.host", "--vault", sandbox.vault, "--passphrase-file", sandbox.passphraseFile], environment: other)
+        #expect(real.status == 0 && real.output == "db.real.example", "\(real.stderr)")
     }
 }

@@ -170,13 +170,34 @@ import Testing
         #expect(decodeError(raw.bytes) == .malformed(part: "key chain", reason: "link count 1025 exceeds the limit of 1024"))
     }
 
+    /// A link at `generation` to a key of bytes `key` (signature bytes are not checked here).
+    static func link(_ generation: UInt64, key: UInt8) -> [UInt8] {
+        uvarint(generation) + [UInt8](repeating: key, count: 32) + [UInt8](repeating: 9, count: 64)
+    }
+
     @Test func linksMustHaveAscendingGenerations() throws {
-        let link = { (generation: UInt64) in uvarint(generation) + [UInt8](repeating: 2, count: 96) }
         var raw = RawFile()
-        raw.chain = uvarint(2) + link(3) + link(4)
+        raw.chain = uvarint(2) + Self.link(3, key: 2) + Self.link(4, key: 3)
         #expect(try VaultDecoder.decode(raw.bytes).keyChain.links.map(\.generation) == [3, 4])
-        raw.chain = uvarint(2) + link(4) + link(4)
+        raw.chain = uvarint(2) + Self.link(4, key: 2) + Self.link(4, key: 3)
         #expect(decodeError(raw.bytes) == .malformed(part: "key chain", reason: "links out of order"))
+        raw.chain = uvarint(1) + Self.link(0, key: 2)
+        #expect(decodeError(raw.bytes) == .malformed(part: "key chain", reason: "a link at generation 0"))
+    }
+
+    /// A link must change the key: one to the genesis key, or to the key the previous link named, is refused.
+    @Test func linksToTheKeyTheyFollowAreRejected() {
+        var raw = RawFile()
+        raw.chain = uvarint(1) + Self.link(3, key: raw.genesisKey[0])
+        #expect(decodeError(raw.bytes) == .malformed(part: "key chain", reason: "a link to the key it follows"))
+        raw.chain = uvarint(2) + Self.link(3, key: 2) + Self.link(4, key: 2)
+        #expect(decodeError(raw.bytes) == .malformed(part: "key chain", reason: "a link to the key it follows"))
+    }
+
+    @Test func generationZeroIsRejected() {
+        var raw = RawFile()
+        raw.generation = 0
+        #expect(decodeError(raw.bytes) == .malformed(part: "header", reason: "generation 0 (the first save writes 1)"))
     }
 
     @Test func wrappedKeyMustHaveItsScopesLength() {

@@ -224,7 +224,8 @@ import Testing
 
     // MARK: KDF parameters
 
-    @Test(arguments: [(17, 8192), (1, (4 << 30) + 1024), (4, 1 << 40)] as [(UInt64, UInt64)])
+    /// The format's per-slot caps, and the work one unlock may spend (16 GiB-passes, §3.7).
+    @Test(arguments: [(17, 8192), (1, (4 << 30) + 1024), (4, 1 << 40), (16, 4 << 30), (5, 4 << 30)] as [(UInt64, UInt64)])
     func kdfParametersAboveTheCapsAreRefused(ops: UInt64, mem: UInt64) throws {
         let kdf = try Argon2id.Parameters(opsLimit: ops, memLimit: mem)
         let checkError = #expect(throws: CofferError.self) { try Vault.checked(kdf) }
@@ -237,7 +238,7 @@ import Testing
     }
 
     @Test func kdfParametersAtTheCapsAreAccepted() throws {
-        for kdf in [testKDF, try Argon2id.Parameters(opsLimit: 16, memLimit: 4 << 30)] {
+        for kdf in [testKDF, try Argon2id.Parameters(opsLimit: 16, memLimit: 1 << 30), try Argon2id.Parameters(opsLimit: 4, memLimit: 4 << 30)] {
             #expect(try Vault.checked(kdf) == kdf)
         }
     }
