@@ -42,6 +42,7 @@ extension CofferCommand {
                 ["vault", path],
                 ["format", "\(VaultFile.major).\(vault.minorVersion)"],
                 ["vault id", TextView.hex(vault.vaultID)],
+                ["pin", VaultPin(vault).description],
                 ["generation", String(vault.generation)],
                 ["verification key", TextView.hex(vault.verificationKey)],
                 ["key chain", "\(vault.keyChain.links.count) rotation(s)"],
@@ -76,6 +77,7 @@ extension CofferCommand {
             parts.append("scope=\(slot.scope)")
             if !slot.label.isEmpty { parts.append("label=\(Formatting.json(slot.label))") }
             parts.append("created=\(Formatting.timestamp(slot.created))")
+            if case .passphrase = slot.kind, slot.authenticator == nil { parts.append("(no authenticator: coffer upgrade)") }
             return parts.joined(separator: " ")
         }
     }

@@ -115,10 +115,14 @@ import Testing
 
         let refused = sandbox.unlocked(["get", "db.host"])
         #expect(refused.status == 4 && refused.stderr.contains("coffer upgrade"), "\(refused.stderr)")
+        let inspect = sandbox.coffer(["inspect", "--vault", sandbox.vault]).output
+        #expect(inspect.contains("(no authenticator: coffer upgrade)") && inspect.contains("format            1.0"), "\(inspect)")
+        #expect(inspect.contains("pin               \(try Self.pin(of: sandbox.bytes(sandbox.vault)))"), "\(inspect)")
         let upgraded = sandbox.unlocked(["upgrade"])
         #expect(upgraded.status == 0 && upgraded.stderr.contains("authenticator added"), "\(upgraded.stderr)")
         #expect(!upgraded.stderr.contains("fork"))
         #expect(try VaultDecoder.decode(sandbox.bytes(sandbox.vault)).minor == 1)
+        #expect(!sandbox.coffer(["inspect", "--vault", sandbox.vault]).output.contains("no authenticator"))
         #expect(sandbox.value("db.host") == "db.real.example")
         let again = sandbox.unlocked(["upgrade"])
         #expect(again.status == 0 && again.stderr.contains("already has"), "\(again.stderr)")
