@@ -36,7 +36,7 @@ extension CofferCommand {
         func run() throws {
             let scope = scopeOptions.scope
             var base = try location.open()
-            try unlock.unlock(base)
+            try unlock.unlock(base, forWriting: true)
             guard base.canWrite else { throw Failure(.authentication, "this key can read but not write the vault") }
             let scratch = try ScratchFile(extension: format.fileExtension, allowPersistent: unsafeTmp)
             defer { scratch.destroy() }
