@@ -25,7 +25,10 @@ import Glibc
         environment["COFFER_IDENTITY_FILE"] = fixture.folder + "/no-such.key"
         environment["COFFER_IDENTITY"] = "AGE-SECRET-KEY-1NOTAREALKEY"
         environment["COFFER_VAULT"] = fixture.vault
-        environment["COFFER_VAULT_PIN"] = "harmless"
+        // Not a key: the vault's pin (a malformed pin would be refused, Specs/vault-format.md §8).
+        let pin = try WorkflowProcess.start([WorkflowVault.binary, "pin", "--vault", fixture.vault], environment: fixture.environment).finish()
+        try #require(pin.code == 0, "\(pin.stderr)")
+        environment["COFFER_VAULT_PIN"] = pin.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let job = #"""
             printf 'env:%s\n' "$(env | sed -n 's/^\(COFFER_[A-Z_]*\)=.*/\1/p' | sort | tr '\n' ' ')"
             if cat /proc/$PPID/environ >/dev/null 2>&1; then echo parent-environ:read; else echo parent-environ:closed; fi
