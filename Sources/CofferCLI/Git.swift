@@ -293,6 +293,7 @@ extension CofferCommand {
             let vault = try Vault.open(at: path)
             let branch = GitBranch.current(forFileAt: path)
             try VaultOptions.trustStore.trust(vault, at: path, branch: branch)
+            try FirstUse.confirmed.remember(vault)
             if !branch.isEmpty {
                 // The history as it is now is accepted too: the automatic check starts from HEAD.
                 let record = HistoryState.Record(key: vault.verificationKey, commit: GitHistory.head(ofRepositoryHolding: path))

@@ -37,6 +37,7 @@ extension CofferCommand {
             // A new vault at this path is trusted as made: it pins its own key and replaces any record.
             try VaultOptions.trustStore.trust(vault, at: path, branch: GitBranch.current(forFileAt: path))
             try VaultOptions.knownSlots.rememberUnlockedSlot(of: vault)
+            try FirstUse.confirmed.remember(vault)
             Terminal.writeAll(2, Array("coffer: created \(path)\n".utf8))
         }
     }

@@ -107,6 +107,7 @@ struct UnlockOptions: ParsableArguments {
         try vault.unlock(passphrase: try passphrase(prompt: "Passphrase for \(vault.path): ", interactive: interactive))
         KeySources.report("opened with a passphrase\(KeySources.slotSuffix(vault))")
         try VaultOptions.knownSlots.rememberUnlockedSlot(of: vault)
+        try FirstUse.confirmed.remember(vault)
     }
 
     /// Unlocks `vault` with an identity or a session, in `unlock`'s order; false when the

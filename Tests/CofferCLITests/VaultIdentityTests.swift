@@ -278,6 +278,10 @@ import Testing
         return (sandbox, ["XDG_STATE_HOME": sandbox.root + "/new-machine", "COFFER_IDENTITY_FILE": key])
     }
 
+    private static func reading(_ sandbox: Sandbox, _ environment: [String: String]) -> [String: String] {
+        environment.merging(["XDG_STATE_HOME": sandbox.root + "/reading-machine"]) { $1 }
+    }
+
     /// Trust on first use without a pin: a write by identity to a vault this machine never saw
     /// (it may be a forgery built around the identity's public key) is refused without a
     /// terminal, and nothing is sealed; a read warns once.
@@ -290,14 +294,19 @@ import Testing
         #expect(write.stderr.contains(pin.fingerprint) && write.stderr.contains("--pin \(pin)"), "\(write.stderr)")
         #expect(sandbox.bytes(sandbox.vault) == before, "nothing sealed")
 
-        // KNOWN HOLE (see the report): set's existence check opens the vault, which records it, so a
-        // second write would pass; the read warning is checked on a machine that has not tried a write.
-        let reading = environment.merging(["XDG_STATE_HOME": sandbox.root + "/reading-machine"]) { $1 }
-        let firstRead = sandbox.coffer(["get", "db.host", "--vault", sandbox.vault], environment: reading)
+        // The attempt, and a read, remember the vault as seen but vouch for nothing: a second
+        // write is refused too, and the read warned only the first time.
+        let again = sandbox.coffer(["set", "new.secret", "--vault", sandbox.vault], stdin: Array("unseen-value".utf8), environment: environment)
+        #expect(again.status == 4, "\(again.stderr)")
+        let firstRead = sandbox.coffer(["get", "db.host", "--vault", sandbox.vault], environment: Self.reading(sandbox, environment))
         #expect(firstRead.status == 0 && firstRead.output == "db.real.example", "\(firstRead.stderr)")
-        #expect(firstRead.stderr.contains("never seen on this machine") && firstRead.stderr.contains(pin.fingerprint), "\(firstRead.stderr)")
-        let secondRead = sandbox.coffer(["get", "db.host", "--vault", sandbox.vault], environment: reading)
+        #expect(firstRead.stderr.contains("never confirmed on this machine") && firstRead.stderr.contains(pin.fingerprint), "\(firstRead.stderr)")
+        let secondRead = sandbox.coffer(["get", "db.host", "--vault", sandbox.vault], environment: Self.reading(sandbox, environment))
         #expect(secondRead.status == 0 && secondRead.stderr.isEmpty, "\(secondRead.stderr)")
+        let afterRead = sandbox.coffer(
+            ["set", "new.secret", "--vault", sandbox.vault], stdin: Array("unseen-value".utf8), environment: Self.reading(sandbox, environment))
+        #expect(afterRead.status == 4, "a read does not make the next write silent: \(afterRead.stderr)")
+        #expect(sandbox.bytes(sandbox.vault) == before, "nothing sealed")
 
         // With a pin, the same write on another new machine goes through.
         let pinned = environment.merging(["XDG_STATE_HOME": sandbox.root + "/pinned-machine", "COFFER_VAULT_PIN": pin.description]) { $1 }
