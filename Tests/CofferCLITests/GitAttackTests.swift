@@ -123,7 +123,9 @@ import Testing
         world.commit("bob can read")
 
         world.git("checkout", "-q", "-b", "feature")
-        let asBob = ["--identity", bob.path], bobsMachine = ["XDG_STATE_HOME": world.root + "/bob-state"]
+        // Bob pins the vault on his machine (the pin is public): no first-use question stops him.
+        let pin = world.expectSuccess(world.coffer(["pin"], key: false)).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let asBob = ["--identity", bob.path], bobsMachine = ["XDG_STATE_HOME": world.root + "/bob-state", "COFFER_VAULT_PIN": pin]
         world.expectSuccess(world.coffer(["set", "db.host", "--overwrite"] + asBob, key: false, env: bobsMachine, stdin: Array("db.bob.example".utf8)))
         var bobsSlot: String?
         let bobsOtherKey = world.keygen("bob-other.key")

@@ -69,10 +69,15 @@ private enum IdentityTestKit {
 
     /// The protected identity `file` with bytes `range` of its payload replaced by `replacement`.
     static func patchingPayload(_ file: [UInt8], _ range: Range<Int>, with replacement: [UInt8]) throws -> [UInt8] {
+        try patchingPayload(file, range) { _ in replacement }
+    }
+
+    /// The payload's bytes in `range` replaced by what `replacement` makes of them.
+    static func patchingPayload(_ file: [UInt8], _ range: Range<Int>, by replacement: ([UInt8]) -> [UInt8]) throws -> [UInt8] {
         var lines = String(decoding: file, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let index = try #require(lines.firstIndex { $0.hasPrefix("COFFER-PROTECTED-IDENTITY-1") })
         var payload = try #require(Data(base64Encoded: String(lines[index].dropFirst("COFFER-PROTECTED-IDENTITY-1".count))))
-        payload.replaceSubrange(range, with: replacement)
+        payload.replaceSubrange(range, with: replacement(Array(payload[range])))
         lines[index] = "COFFER-PROTECTED-IDENTITY-1" + payload.base64EncodedString()
         return Array(lines.joined(separator: "\n").utf8)
     }
@@ -382,7 +387,7 @@ private enum IdentityTestKit {
         let file = try IdentityFile.renderProtected(Identity.generate(), passphrase: Kit.passphrase("pw"), parameters: Kit.tinyKDF)
         let badVersion = try Kit.patchingPayload(file, 0..<1, with: [2])
         let truncated = try Kit.patchingPayload(file, 100..<105, with: [])
-        let tampered = try Kit.patchingPayload(file, 50..<51, with: [0x55])
+        let tampered = try Kit.patchingPayload(file, 50..<51) { $0.map { $0 ^ 0x55 } }  // always a change
         #expect(Kit.malformedReason(try #require(throws: IdentityError.self) {
             try IdentityFile.parse(badVersion, path: "p", passphrase: nil)
         }) == "unsupported protected identity version")
