@@ -155,8 +155,11 @@ demo: build
 	printf "steps:\n  - token: \"{{ secret('API_TOKEN') }}\"\n" > flow.yml; \
 	step "coffer render flow.yml   # Kestra-style template"; $$c render flow.yml; \
 	step "coffer export --format kestra --only API_TOKEN --force"; $$c export --format kestra --only API_TOKEN --force; \
-	step "coffer keygen -o ci.key && coffer slots add-recipient AGE1... --project shop --domain prod"; \
-	$$c slots add-recipient "$$($$c keygen -o ci.key)" --project shop --domain prod --label ci; \
+	step "coffer mv webhook.secret hooks.signing   # created time, description and flags kept"; $$c mv webhook.secret hooks.signing; \
+	step "coffer describe pg.password 'primary database'   # no value needed"; $$c describe pg.password 'primary database'; \
+	step "coffer pin   # the vault's identity: a CI job given it refuses any other vault"; $$c pin; \
+	step "coffer slots add-recipient --identity-out ci.key --project shop --domain prod   # a CI key, its slot and the pin in one file"; \
+	$$c slots add-recipient --identity-out ci.key --project shop --domain prod --label ci; \
 	step "coffer slots list"; $$c slots list; \
 	step "coffer rotate   # fresh master key, every entry re-sealed, every slot re-wrapped"; $$c rotate; \
 	step "coffer inspect"; $$c inspect; \
