@@ -44,6 +44,8 @@ branches() { # DIR KEYARGS...
     else
         "$C" init --vault "$dir/base.coffer" --kdf-ops 1 --kdf-memory 8 --passphrase-file "$WORK/passphrase" 2>/dev/null
     fi
+    # Writes by identity to a vault a machine never confirmed need its pin (no silent first use).
+    export COFFER_VAULT_PIN="${COFFER_VAULT_PIN:-} $(env -u COFFER_VAULT_PIN "$C" pin --vault "$dir/base.coffer")"
     "$C" import "$WORK/secrets.env" --vault "$dir/base.coffer" "$@" 2>/dev/null
     cp "$dir/base.coffer" "$dir/ours.coffer"
     cp "$dir/base.coffer" "$dir/theirs.coffer"
