@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // What the benchmarks share: a seeded generator for their inputs.
+        .target(name: "BenchmarkSupport", path: "Benchmarks/BenchmarkSupport"),
         // AEAD seal/open against raw libsodium in the same process, and Argon2id presets.
         .executableTarget(
             name: "CryptoBenchmarks",
@@ -35,6 +37,7 @@ let package = Package(
         .executableTarget(
             name: "VaultBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Coffer", package: cofferIdentity),
                 .product(name: "CofferCrypto", package: cofferIdentity),
@@ -48,6 +51,7 @@ let package = Package(
         .executableTarget(
             name: "MaskerBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Coffer", package: cofferIdentity),
             ],

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import Coffer
 
 /// The masker `coffer run` puts between a job and the log (Sources/Coffer/Workflows/SecretMasker.swift):
@@ -27,7 +28,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     setup("Masker.setup.binary128KiB") {
-        var generator = SplitMix64(state: 1)
+        var generator = SplitMix64(seed: 1)
         return [(0..<(128 << 10)).map { _ in UInt8.random(in: 0...255, using: &generator) }]
     }
     setup("Masker.setup.10000x44B", values: manySecrets)
@@ -49,7 +50,7 @@ let benchmarks: @Sendable () -> Void = {
 /// 10,000 secrets of 44 characters from the base64 alphabet, as a 32-byte key prints.
 private func manySecrets() -> [[UInt8]] {
     let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    var generator = SplitMix64(state: 2)
+    var generator = SplitMix64(seed: 2)
     return (0..<10_000).map { _ in (0..<44).map { _ in alphabet.randomElement(using: &generator)! } }
 }
 
@@ -57,7 +58,7 @@ private func manySecrets() -> [[UInt8]] {
 private func logText(bytes: Int) -> [UInt8] {
     let words = ["compiling", "Sources/App/main.swift", "warning:", "unused", "variable", "ok", "step", "42", "0.318s",
                  "sha256:9f86d081884c7d65", "GET", "/api/v1/items?page=3", "200", "--", "linking", "done", "[info]"]
-    var generator = SplitMix64(state: 3)
+    var generator = SplitMix64(seed: 3)
     var text: [UInt8] = []
     text.reserveCapacity(bytes + 64)
     while text.count < bytes {
@@ -68,16 +69,4 @@ private func logText(bytes: Int) -> [UInt8] {
         text.append(UInt8(ascii: "\n"))
     }
     return Array(text.prefix(bytes))
-}
-
-/// A seeded generator so every run measures the same input.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import Coffer
 import CofferCodec
 import CofferCrypto
@@ -278,19 +279,4 @@ final class Writer {
     }
 
     func nextValue() -> [UInt8] { Fixture.value(&generator) }
-}
-
-/// A small deterministic generator for the secrets' values.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
