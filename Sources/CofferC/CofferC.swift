@@ -7,16 +7,22 @@ import Glibc
 #endif
 
 // The C ABI of include/coffer.h: each function is a thin shell over the Coffer library that turns
-// errors into the README's exit codes and a message kept on the handle.
+// errors into the README's exit codes and a message kept on the handle. The trust rules are the
+// CLI's own (VaultTrust): pins, the trust store, the history check and no silent first use.
 
 /// What one `coffer_vault *` holds. Used by one thread at a time (the header says so).
 final class VaultHandle {
     var vault: Vault?
     let environment = ProcessEnvironment.variables()
+    let trust: VaultTrust
+    /// The pins of coffer_open's argument, $COFFER_VAULT_PIN and the identity comments (VaultTrust.pins).
+    var pins: [VaultPin] = []
     private(set) var message: UnsafeMutablePointer<CChar> = strdup("")
     private(set) var path: UnsafeMutablePointer<CChar> = strdup("")
 
-    var trustStore: TrustStore { TrustStore(path: TrustStore.defaultPath(environment: environment)) }
+    init() {
+        trust = VaultTrust(environment: environment)
+    }
 
     func setMessage(_ text: String) {
         free(message)
@@ -37,12 +43,6 @@ final class VaultHandle {
         free(message)
         free(path)
     }
-}
-
-/// A vault this machine's trust state refuses (forged, substituted, or for a write a rollback or
-/// fork): exit code 4, with the trust store's own message.
-struct TrustRefusal: Error {
-    let message: String
 }
 
 private func handle(_ pointer: OpaquePointer?) -> VaultHandle? {
@@ -66,7 +66,6 @@ private func perform(_ pointer: OpaquePointer?, _ body: (VaultHandle) throws -> 
 /// The status and message of any error the library throws; never a value.
 private func describe(_ error: Error) -> (Int32, String) {
     switch error {
-    case let refusal as TrustRefusal: return (4, refusal.message)
     case let error as CofferError: return (error.exitCode, error.message)
     case let error as IdentityError:
         switch error {
@@ -121,27 +120,94 @@ private func handOver(_ bytes: UnsafeRawBufferPointer, to out: UnsafeMutablePoin
 
 @_cdecl("coffer_open")
 public func coffer_open(_ path: UnsafePointer<CChar>?, _ flags: UInt32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return 1 }
-    let created = VaultHandle()
-    let pointer = OpaquePointer(Unmanaged.passRetained(created).toOpaque())
-    out.pointee = pointer
-    return perform(pointer) { handle in
-        let chosen: String
-        if let path, path.pointee != 0 {
-            chosen = try text(path, "path")
-        } else if flags & 1 != 0 {
-            chosen = VaultLocation.localVaultPath(environment: handle.environment)
-        } else {
-            chosen = VaultLocation.discover(environment: handle.environment, currentDirectory: ProcessEnvironment.currentDirectory)
-        }
-        handle.setPath(chosen)
+    coffer_open_pinned(path, flags, nil, out)
+}
+
+@_cdecl("coffer_open_pinned")
+public func coffer_open_pinned(
+    _ path: UnsafePointer<CChar>?, _ flags: UInt32, _ pins: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    withNewHandle(out) { handle in
+        let chosen = try vaultPath(path, flags, handle, creating: false)
+        let given = try pins.map { try VaultPin.pins(inList: try text($0, "pins"), source: "the pin argument") } ?? []
+        handle.pins = try VaultTrust.pins(given: given, environment: handle.environment, identityFile: handle.environment["COFFER_IDENTITY_FILE"])
         let vault = try Vault.open(at: chosen)
-        let findings = try handle.trustStore.check(vault, at: chosen, branch: GitBranch.current(forFileAt: chosen))
-        if let blocking = findings.first(where: \.blocksReads) { throw TrustRefusal(message: blocking.message) }
+        let opening = try handle.trust.open(vault, at: chosen, branch: GitBranch.current(forFileAt: chosen), pins: handle.pins)
         handle.vault = vault
-        // Rollbacks and forks allow reading, as in the CLI: said in the message, refused at save.
-        handle.setMessage(findings.map(\.message).joined(separator: "; "))
+        // Rollbacks, forks and a broken history allow reading, as in the CLI: said in the message, refused at save.
+        handle.setMessage(((opening.historyBreak.map { [$0 + "; writes are refused"] } ?? []) + opening.findings.map(\.message))
+            .joined(separator: "; "))
     }
+}
+
+/// A new handle in `*out` (also on failure, carrying the message), `body` run on it.
+private func withNewHandle(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ body: (VaultHandle) throws -> Void) -> Int32 {
+    guard let out else { return 1 }
+    let pointer = OpaquePointer(Unmanaged.passRetained(VaultHandle()).toOpaque())
+    out.pointee = pointer
+    return perform(pointer, body)
+}
+
+/// The vault path as the CLI chooses it: `path` when given; else with COFFER_OPEN_LOCAL the local
+/// vault; else the search order (`creating`: $COFFER_VAULT, else secrets.coffer here).
+private func vaultPath(_ path: UnsafePointer<CChar>?, _ flags: UInt32, _ handle: VaultHandle, creating: Bool) throws -> String {
+    let chosen: String
+    if let path, path.pointee != 0 {
+        chosen = try text(path, "path")
+    } else if flags & 1 != 0 {
+        chosen = creating
+            ? try VaultLocation.localVaultPathForCreating(environment: handle.environment)
+            : VaultLocation.localVaultPath(environment: handle.environment)
+    } else if creating {
+        chosen = VaultLocation.creationPath(environment: handle.environment)
+    } else {
+        chosen = VaultLocation.discover(environment: handle.environment, currentDirectory: ProcessEnvironment.currentDirectory)
+    }
+    handle.setPath(chosen)
+    return chosen
+}
+
+// MARK: Creating
+
+@_cdecl("coffer_create_passphrase")
+public func coffer_create_passphrase(
+    _ path: UnsafePointer<CChar>?, _ flags: UInt32, _ passphrase: UnsafePointer<UInt8>?, _ length: Int,
+    _ kdfOps: UInt64, _ kdfMemoryMiB: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    withNewHandle(out) { handle in
+        let secret = SecureBytes(copying: try bytes(passphrase, length, "passphrase"))
+        guard secret.count > 0 else { throw CofferError.invalidArgument("the passphrase is empty") }
+        let kdf: Argon2id.Parameters
+        switch (kdfOps, kdfMemoryMiB) {
+        case (0, 0): kdf = .moderate
+        case (1..., 1...UInt64(Int.max) >> 20):
+            guard let parameters = try? Argon2id.Parameters(opsLimit: kdfOps, memLimit: kdfMemoryMiB << 20) else {
+                throw CofferError.invalidArgument("invalid Argon2id parameters: passes 1 to 16, memory 1 MiB to 4096 MiB")
+            }
+            kdf = try Vault.checked(parameters)
+        default: throw CofferError.invalidArgument("kdf_ops and kdf_memory_mib are both 0 (the default) or both set")
+        }
+        let chosen = try vaultPath(path, flags, handle, creating: true)
+        try created(handle, Vault.create(at: chosen, passphrase: secret, kdf: kdf), at: chosen)
+    }
+}
+
+@_cdecl("coffer_create_recipient")
+public func coffer_create_recipient(
+    _ path: UnsafePointer<CChar>?, _ flags: UInt32, _ recipient: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    withNewHandle(out) { handle in
+        let parsed = try Recipient(parsing: try text(recipient, "recipient"))
+        let chosen = try vaultPath(path, flags, handle, creating: true)
+        try created(handle, Vault.create(at: chosen, recipient: parsed.publicKey), at: chosen)
+    }
+}
+
+/// A vault just made by this handle: trusted as made, as `coffer init` does, and unlocked when
+/// its creator holds the key (a passphrase).
+private func created(_ handle: VaultHandle, _ vault: Vault, at path: String) throws {
+    try handle.trust.acceptCreated(vault, at: path)
+    handle.vault = vault
 }
 
 @_cdecl("coffer_close")
@@ -174,7 +240,7 @@ public func coffer_free(_ buffer: UnsafeMutableRawPointer?) {
 @_cdecl("coffer_unlock_passphrase")
 public func coffer_unlock_passphrase(_ pointer: OpaquePointer?, _ passphrase: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {
     perform(pointer) { handle in
-        try handle.openVault().unlock(passphrase: SecureBytes(copying: try bytes(passphrase, length, "passphrase")))
+        try unlock(handle, passphrase: SecureBytes(copying: try bytes(passphrase, length, "passphrase")))
     }
 }
 
@@ -185,7 +251,7 @@ public func coffer_unlock_identity_file(
     perform(pointer) { handle in
         let path = try text(path, "identity file")
         let protection = passphrase == nil ? nil : SecureBytes(copying: try bytes(passphrase, length, "passphrase"))
-        try unlock(handle.openVault(), identities: readSecretFile(path, limit: 1 << 20), source: path, passphrase: protection)
+        try unlock(handle, identities: readSecretFile(path, limit: 1 << 20), source: path, passphrase: protection)
     }
 }
 
@@ -193,7 +259,7 @@ public func coffer_unlock_identity_file(
 public func coffer_unlock_identity(_ pointer: OpaquePointer?, _ identity: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {
     perform(pointer) { handle in
         let contents = SecureBytes(copying: try bytes(identity, length, "identity"))
-        try unlock(handle.openVault(), identities: contents, source: "identity text", passphrase: nil)
+        try unlock(handle, identities: contents, source: "identity text", passphrase: nil)
     }
 }
 
@@ -202,7 +268,9 @@ public func coffer_unlock_session(_ pointer: OpaquePointer?, _ token: UnsafePoin
     perform(pointer) { handle in
         let token = try token.map { try text($0, "token") } ?? handle.environment[SessionStore.environmentVariable] ?? ""
         guard !token.isEmpty else { throw CofferError.keyUnavailable("no session token given and $COFFER_SESSION is not set") }
-        try sessions(handle).resume(handle.openVault(), token: token, now: Timestamp.now())
+        let vault = try handle.openVault()
+        try sessions(handle).resume(vault, token: token, now: Timestamp.now())
+        try noteFirstUse(handle, vault)
     }
 }
 
@@ -213,14 +281,14 @@ public func coffer_unlock_default(_ pointer: OpaquePointer?) -> Int32 {
         let environment = handle.environment
         if let token = environment[SessionStore.environmentVariable], !token.isEmpty,
            (try? sessions(handle).resume(vault, token: token, now: Timestamp.now())) != nil {
-            return
+            return try noteFirstUse(handle, vault)
         }
         if let path = environment["COFFER_IDENTITY_FILE"], !path.isEmpty {
-            try unlock(vault, identities: readSecretFile(path, limit: 1 << 20), source: path, passphrase: nil)
-        } else if let text = environment["COFFER_IDENTITY"], !text.isEmpty {
-            try unlock(vault, identities: SecureBytes(copying: Array(text.utf8)), source: "$COFFER_IDENTITY", passphrase: nil)
+            try unlock(handle, identities: readSecretFile(path, limit: 1 << 20), source: path, passphrase: nil)
+        } else if let text = environment[VaultTrust.identityVariable], !text.isEmpty {
+            try unlock(handle, identities: SecureBytes(copying: Array(text.utf8)), source: "$" + VaultTrust.identityVariable, passphrase: nil)
         } else if let path = environment["COFFER_PASSPHRASE_FILE"], !path.isEmpty {
-            try vault.unlock(passphrase: readSecretFile(path, limit: 4096).droppingFinalNewline())
+            try unlock(handle, passphrase: readSecretFile(path, limit: 4096).droppingFinalNewline())
         } else {
             throw CofferError.keyUnavailable("no key: no valid session ($COFFER_SESSION), $COFFER_IDENTITY_FILE, $COFFER_IDENTITY or $COFFER_PASSPHRASE_FILE")
         }
@@ -231,9 +299,35 @@ private func sessions(_ handle: VaultHandle) -> SessionStore {
     SessionStore(folder: SessionStore.defaultFolder(environment: handle.environment))
 }
 
-private func unlock(_ vault: Vault, identities contents: SecureBytes, source: String, passphrase: SecureBytes?) throws {
+/// A passphrase unlock vouches for the vault (its slot authenticator held), as in the CLI.
+private func unlock(_ handle: VaultHandle, passphrase: SecureBytes) throws {
+    let vault = try handle.openVault()
+    try vault.unlock(passphrase: passphrase)
+    try handle.trust.vouchAfterPassphraseUnlock(vault)
+}
+
+/// The identity text's `# coffer-pin:` lines must name the vault (before any key is tried).
+private func unlock(_ handle: VaultHandle, identities contents: SecureBytes, source: String, passphrase: SecureBytes?) throws {
+    let vault = try handle.openVault()
+    try handle.trust.check(vault, pins: try contents.withUnsafeBytes { try VaultPin.pins(inIdentityFile: $0, path: source) })
     let identities = try IdentityFile.parse(contents, path: source, passphrase: passphrase)
     try vault.unlock(identities: identities.map(\.secretKey))
+    try noteFirstUse(handle, vault)
+}
+
+/// After an unlock by identity or session, a vault never vouched for here is said in the
+/// message the first time it is read; writing it is refused (`refuseUnconfirmedWrite`).
+private func noteFirstUse(_ handle: VaultHandle, _ vault: Vault) throws {
+    if let unconfirmed = try handle.trust.unconfirmed(vault), unconfirmed.firstSeenNow {
+        handle.setMessage("\(unconfirmed.about); \(unconfirmed.howTo)")
+    }
+}
+
+/// No silent first use: with no terminal to confirm on, a write to an unpinned vault that no
+/// user here vouched for, unlocked by identity or session, is refused (exit 4).
+private func refuseUnconfirmedWrite(_ handle: VaultHandle, _ vault: Vault) throws {
+    guard vault.isUnlocked else { return }
+    if let unconfirmed = try handle.trust.unconfirmed(vault) { throw unconfirmed.refusal }
 }
 
 // MARK: Entries
@@ -260,7 +354,9 @@ public func coffer_set(
     perform(pointer) { handle in
         var copy = Array(try bytes(value, length, "value"))
         defer { copy.wipe() }
-        try handle.openVault().set(
+        let vault = try handle.openVault()
+        try refuseUnconfirmedWrite(handle, vault)
+        try vault.set(
             try text(name, "name"), value: copy, in: try scope(project, domain), overwrite: flags & 1 != 0,
             description: try description.map { try text($0, "description") }, noReveal: flags & 2 != 0 ? true : nil)
     }
@@ -271,7 +367,9 @@ public func coffer_delete(
     _ pointer: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ project: UnsafePointer<CChar>?, _ domain: UnsafePointer<CChar>?
 ) -> Int32 {
     perform(pointer) { handle in
-        try handle.openVault().remove(try text(name, "name"), in: try scope(project, domain))
+        let vault = try handle.openVault()
+        try refuseUnconfirmedWrite(handle, vault)
+        try vault.remove(try text(name, "name"), in: try scope(project, domain))
     }
 }
 
@@ -305,11 +403,10 @@ public func coffer_save(_ pointer: OpaquePointer?) -> Int32 {
         guard try ConstantTime.equals(Vault.open(at: path).signature, vault.signature) else {
             throw CofferError.conflict("\(path) changed on disk since it was read")
         }
-        let store = handle.trustStore
-        if let finding = try store.findings(for: vault, at: path, branch: branch).first {
-            throw TrustRefusal(message: finding.message + "; writing refused")
-        }
+        try refuseUnconfirmedWrite(handle, vault)
+        try handle.trust.checkBeforeWriting(vault, at: path, branch: branch, pins: handle.pins)
+        try handle.trust.checkWrite(vault, at: path, branch: branch)
         try vault.save()
-        try store.remember(vault, at: path, branch: branch)
+        try handle.trust.store.remember(vault, at: path, branch: branch)
     }
 }

@@ -292,13 +292,8 @@ extension CofferCommand {
             let path = try location.resolvedPath()
             let vault = try Vault.open(at: path)
             let branch = GitBranch.current(forFileAt: path)
-            try VaultOptions.trustStore.trust(vault, at: path, branch: branch)
-            try FirstUse.confirmed.remember(vault)
-            if !branch.isEmpty {
-                // The history as it is now is accepted too: the automatic check starts from HEAD.
-                let record = HistoryState.Record(key: vault.verificationKey, commit: GitHistory.head(ofRepositoryHolding: path))
-                try VaultOptions.historyState.remember(record, for: vault.vaultID)
-            }
+            // The history as it is now is accepted too: the automatic check starts from HEAD.
+            try VaultOptions.trust.accept(vault, at: path, branch: branch)
             Terminal.output("trusted \(path): vault \(TextView.hex(vault.vaultID)), generation \(vault.generation), key \(TrustStore.fingerprint(vault.verificationKey))\n")
         }
     }

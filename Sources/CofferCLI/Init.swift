@@ -35,9 +35,7 @@ extension CofferCommand {
                 vault = try Vault.create(at: path, passphrase: passphrase, kdf: try kdf.parameters(), label: label ?? "passphrase")
             }
             // A new vault at this path is trusted as made: it pins its own key and replaces any record.
-            try VaultOptions.trustStore.trust(vault, at: path, branch: GitBranch.current(forFileAt: path))
-            try VaultOptions.knownSlots.rememberUnlockedSlot(of: vault)
-            try FirstUse.confirmed.remember(vault)
+            try VaultOptions.trust.acceptCreated(vault, at: path)
             Terminal.writeAll(2, Array("coffer: created \(path)\n".utf8))
         }
     }

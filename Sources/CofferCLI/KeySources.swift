@@ -8,7 +8,7 @@ import Glibc
 /// Keys found without a flag: identity text in $COFFER_IDENTITY (CI secrets) and the default
 /// identity files (Specs/identity-files.md §10).
 enum KeySources {
-    static let identityVariable = "COFFER_IDENTITY"
+    static let identityVariable = VaultTrust.identityVariable
     static let noDefaultsVariable = "COFFER_NO_DEFAULT_IDENTITIES"
 
     /// Set by -v: say which key opened the vault.

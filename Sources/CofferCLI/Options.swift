@@ -33,10 +33,10 @@ struct VaultOptions: ParsableArguments {
         if let vault {
             path = vault
         } else if local {
-            if creating { try Self.makeFolders(VaultLocation.dataHome(environment: environment) + "/coffer") }
-            path = VaultLocation.localVaultPath(environment: environment)
-        } else if creating, environment["COFFER_VAULT"]?.isEmpty ?? true {
-            path = VaultLocation.projectVaultName
+            path = creating
+                ? try VaultLocation.localVaultPathForCreating(environment: environment) : VaultLocation.localVaultPath(environment: environment)
+        } else if creating {
+            path = VaultLocation.creationPath(environment: environment)
         } else {
             path = VaultLocation.discover(environment: environment, currentDirectory: ProcessInfoLite.currentDirectory)
             let local = VaultLocation.localVaultPath(environment: environment)
@@ -99,15 +99,16 @@ struct UnlockOptions: ParsableArguments {
 
     /// `interactive: false` never asks on the terminal (git drivers): a missing key is an error.
     func unlock(_ vault: Vault, allowSession: Bool, interactive: Bool = true, forWriting: Bool = false) throws {
-        try VaultOptions.checkPins(vault, flags: [], identityFile: identity ?? ProcessInfoLite.environment["COFFER_IDENTITY_FILE"])
+        let environment = ProcessInfoLite.environment
+        let pins = try VaultTrust.pins(given: [], environment: environment, identityFile: identity ?? environment["COFFER_IDENTITY_FILE"])
+        try VaultOptions.trust.check(vault, pins: pins)
         if try unlockWithoutPassphrase(vault, allowSession: allowSession, interactive: interactive) {
             try FirstUse.check(vault, forWriting: forWriting)
             return
         }
         try vault.unlock(passphrase: try passphrase(prompt: "Passphrase for \(vault.path): ", interactive: interactive))
         KeySources.report("opened with a passphrase\(KeySources.slotSuffix(vault))")
-        try VaultOptions.knownSlots.rememberUnlockedSlot(of: vault)
-        try FirstUse.confirmed.remember(vault)
+        try VaultOptions.trust.vouchAfterPassphraseUnlock(vault)
     }
 
     /// Unlocks `vault` with an identity or a session, in `unlock`'s order; false when the

@@ -25,26 +25,13 @@ extension CofferCommand {
 }
 
 extension VaultOptions {
-    /// Refuses `vault` unless it matches a pin from --pin, $COFFER_VAULT_PIN or
-    /// $COFFER_IDENTITY_FILE's comments (when any is given); before any key is asked for.
-    func checkPins(_ vault: Vault) throws {
-        try Self.checkPins(vault, flags: pin, identityFile: ProcessInfoLite.environment["COFFER_IDENTITY_FILE"])
-    }
-
-    static func checkPins(_ vault: Vault, flags: [String], identityFile: String?) throws {
-        var pins = try flags.map { try VaultPin(parsing: $0, source: "--pin") }
-        if let list = ProcessInfoLite.environment[VaultPin.environmentVariable] {
-            pins += try VaultPin.pins(inList: list, source: "$\(VaultPin.environmentVariable)")
-        }
-        if let identityFile, access(identityFile, R_OK) == 0 {
-            let contents = try FileInput.read(identityFile, limit: 1 << 20)
-            pins += try contents.withUnsafeBytes { try VaultPin.pins(inIdentityFile: $0, path: identityFile) }
-        }
-        if let text = ProcessInfoLite.environment[KeySources.identityVariable] {
-            pins += try Array(text.utf8).withUnsafeBytes { try VaultPin.pins(inIdentityFile: $0, path: "$" + KeySources.identityVariable) }
-        }
-        try VaultPin.check(vault, against: pins)
-        if !pins.isEmpty { FirstUse.pinned.insert(vault.vaultID) }
+    /// The pins a vault must match (VaultTrust.pins): --pin, $COFFER_VAULT_PIN, and the comments
+    /// of $COFFER_IDENTITY_FILE or `identityFile`, and of $COFFER_IDENTITY.
+    func pins(identityFile: String? = nil) throws -> [VaultPin] {
+        let environment = ProcessInfoLite.environment
+        return try VaultTrust.pins(
+            given: pin.map { try VaultPin(parsing: $0, source: "--pin") }, environment: environment,
+            identityFile: identityFile ?? environment["COFFER_IDENTITY_FILE"])
     }
 
     /// The `# coffer-pin:...` line for this vault, to put in an identity file.

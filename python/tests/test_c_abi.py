@@ -54,14 +54,20 @@ def compiler():
     pytest.fail("no C compiler (cc, clang or gcc): the Swift toolchain brings clang")
 
 
-def test_c_program_uses_the_header(vault_path, home, cli):
+def build_program(folder, name, text):
+    """Compiles `text` against coffer.h (-Wall -Werror) and links it with libcoffer.so."""
     library = os.environ["COFFER_LIBRARY"]
-    source = home / "smoke.c"
-    source.write_text(PROGRAM)
-    binary = home / "smoke"
+    source = folder / (name + ".c")
+    source.write_text(text)
+    binary = folder / name
     subprocess.run([compiler(), "-std=c99", "-Wall", "-Werror", "-I", HEADER_DIR, str(source), library,
                     "-Wl,-rpath," + os.path.dirname(library), "-o", str(binary)], check=True)
-    result = subprocess.run([str(binary), vault_path, PASSPHRASE], capture_output=True, text=True)
+    return str(binary)
+
+
+def test_c_program_uses_the_header(vault_path, home, cli):
+    binary = build_program(home, "smoke", PROGRAM)
+    result = subprocess.run([binary, vault_path, PASSPHRASE], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "get 0 s3cr3t-pg s3cr3t-pg"  # and NUL-terminated

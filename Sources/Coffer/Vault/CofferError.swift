@@ -18,6 +18,8 @@ public enum CofferError: Error, Equatable, Sendable {
     case entryExists(name: String, scope: String)
     /// No entry with this name in this scope.
     case entryMissing(name: String, scope: String)
+    /// Something else named is not there (a git work tree, a commit); the text says what.
+    case notFound(String)
     /// The entry is marked no-reveal: it can be used (run, render) but not printed.
     case notRevealable(name: String)
     /// The vault on disk changed since it was read, or another operation conflicts with this one.
@@ -37,7 +39,7 @@ extension CofferError {
     public var exitCode: Int32 {
         switch self {
         case .invalidArgument, .malformedInput: 1
-        case .entryMissing: 2
+        case .entryMissing, .notFound: 2
         case .authenticationFailed, .keyUnavailable: 3
         case .notAVault, .unsupportedVersion, .corrupted, .tampered, .forged: 4
         case .entryExists, .notRevealable, .conflict: 5
@@ -57,6 +59,7 @@ extension CofferError {
         case let .forged(reason): reason
         case let .entryExists(name, scope): "\(name) already exists (\(scope)); use --overwrite to replace it"
         case let .entryMissing(name, scope): "no secret \(name) (\(scope))"
+        case let .notFound(reason): reason
         case let .notRevealable(name): "\(name) is no-reveal: it can be used by run and render, never printed"
         case let .conflict(reason): reason
         case let .invalidArgument(reason): reason

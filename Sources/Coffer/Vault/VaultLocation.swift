@@ -40,4 +40,16 @@ public enum VaultLocation {
     public static func localVaultPath(environment: [String: String]) -> String {
         dataHome(environment: environment) + "/coffer/local.coffer"
     }
+
+    /// `localVaultPath`, for a new vault: its folder is made first (0700).
+    public static func localVaultPathForCreating(environment: [String: String]) throws -> String {
+        try FileSystem.makeFolders(dataHome(environment: environment) + "/coffer")
+        return localVaultPath(environment: environment)
+    }
+
+    /// Where a new vault goes when none is named: `$COFFER_VAULT`, else `secrets.coffer` here.
+    public static func creationPath(environment: [String: String]) -> String {
+        if let fromEnvironment = environment["COFFER_VAULT"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return projectVaultName
+    }
 }

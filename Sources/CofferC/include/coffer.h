@@ -23,6 +23,19 @@
  * Writes: coffer_set() and coffer_delete() change the handle's copy; coffer_save() writes it
  * atomically (signed, read back, renamed), refusing with COFFER_CONFLICT if the file changed on
  * disk since it was opened, and with COFFER_TAMPERED for a rolled back or forked vault.
+ *
+ * Trust: the same rules as the `coffer` command, from the same state ($XDG_STATE_HOME/coffer):
+ *   - pins (`coffer pin`): from coffer_open_pinned()'s argument, $COFFER_VAULT_PIN, and the
+ *     `# coffer-pin:` lines of $COFFER_IDENTITY_FILE, $COFFER_IDENTITY and of any identity file or
+ *     text given to an unlock. When any is given, any other vault is refused (COFFER_TAMPERED).
+ *   - forged or substituted vaults (a key not linked to the one this machine saw, a known
+ *     passphrase slot under another vault id, a passphrase slot whose authenticator fails) are
+ *     refused; rolled back and forked ones are read with a warning in coffer_message() and
+ *     refused at coffer_save(); in a git repository the history check runs as in the CLI.
+ *   - no silent first use: a vault unlocked by identity or session, unpinned, and never vouched
+ *     for on this machine (a passphrase unlock, coffer_create_*, `coffer init`, `coffer trust`, a
+ *     confirmation at the CLI's prompt) is read with a warning, and written never: coffer_set,
+ *     coffer_delete and coffer_save refuse with COFFER_TAMPERED (there is no terminal to ask on).
  */
 #ifndef COFFER_H
 #define COFFER_H
@@ -62,6 +75,24 @@ typedef struct coffer_vault coffer_vault;
  * *out is always set (except when out is NULL); close it with coffer_close().
  */
 int coffer_open(const char *path, uint32_t flags, coffer_vault **out);
+/*
+ * coffer_open, refusing any vault that none of pins names (COFFER_TAMPERED, before any key is
+ * asked for). pins: one or more `coffer-pin:v1:...` lines from `coffer pin`, separated by
+ * whitespace; NULL for none (the environment's pins still apply).
+ */
+int coffer_open_pinned(const char *path, uint32_t flags, const char *pins, coffer_vault **out);
+
+/*
+ * Creates a vault (refused if a file is there) and returns its handle, unlocked, as `coffer init`
+ * does: this machine trusts it as made. path NULL or "": $COFFER_VAULT, else secrets.coffer in the
+ * working folder, or with COFFER_OPEN_LOCAL the local vault (its folder made). *out is always set.
+ * coffer_create_passphrase: one passphrase slot; kdf_ops and kdf_memory_mib are Argon2id's passes
+ * and memory, both 0 for the default (3 passes, 256 MiB). coffer_create_recipient: one slot for an
+ * age recipient (age1...). Either handle can set and save at once.
+ */
+int coffer_create_passphrase(const char *path, uint32_t flags, const uint8_t *passphrase, size_t length,
+                             uint64_t kdf_ops, uint64_t kdf_memory_mib, coffer_vault **out);
+int coffer_create_recipient(const char *path, uint32_t flags, const char *recipient, coffer_vault **out);
 void coffer_close(coffer_vault *vault);
 
 /* The last call's message ("" after success, or the trust warnings of an open). */

@@ -47,6 +47,10 @@ def _declare(name, restype, *argtypes):
 
 
 _declare("coffer_open", ctypes.c_int, _text, ctypes.c_uint32, ctypes.POINTER(_handle))
+_declare("coffer_open_pinned", ctypes.c_int, _text, ctypes.c_uint32, _text, ctypes.POINTER(_handle))
+_declare("coffer_create_passphrase", ctypes.c_int, _text, ctypes.c_uint32, _text, _size, ctypes.c_uint64, ctypes.c_uint64,
+         ctypes.POINTER(_handle))
+_declare("coffer_create_recipient", ctypes.c_int, _text, ctypes.c_uint32, _text, ctypes.POINTER(_handle))
 _declare("coffer_close", None, _handle)
 _declare("coffer_message", _text, _handle)
 _declare("coffer_path", _text, _handle)

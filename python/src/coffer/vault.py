@@ -32,25 +32,58 @@ class Vault:
 
     ``Vault()`` finds the vault as the ``coffer`` command does ($COFFER_VAULT, the nearest
     ``secrets.coffer`` up to the repository root, else the local vault); ``Vault(path)`` opens that
-    file, ``Vault(local=True)`` the local vault. Names and metadata need no key; values need
-    ``unlock()``. ``set`` and ``delete`` change this copy until ``save()``; leaving a ``with``
-    block without an exception saves pending changes, and closes the vault either way.
+    file, ``Vault(local=True)`` the local vault. ``pin`` (a line from ``coffer pin``, or several
+    separated by spaces) refuses any other vault with TamperedError, as ``--pin`` does;
+    $COFFER_VAULT_PIN and ``# coffer-pin:`` lines of identity files apply too. ``Vault.create``
+    makes a new vault. Names and metadata need no key; values need ``unlock()``. ``set`` and
+    ``delete`` change this copy until ``save()``; leaving a ``with`` block without an exception
+    saves pending changes, and closes the vault either way.
+
+    The trust rules are the CLI's: a forged or substituted vault is refused, a rolled back or
+    forked one is read with ``warnings`` and never saved, and a vault unlocked by identity or
+    session that no one here vouched for (pinned, unlocked by passphrase, created or trusted
+    here) is never written: there is no terminal to confirm on.
 
     Values are ``bytes`` (``get``) or ``str`` (``get_str``); ``set`` takes either. The library
     zeroes its own copies; Python's ``bytes`` cannot be zeroed, so keep values short-lived.
     """
 
-    def __init__(self, path=None, *, local=False):
+    def __init__(self, path=None, *, local=False, pin=None):
         self._handle = None
+        self._start(lambda out: _lib.coffer_open_pinned(
+            _encode(path, "path"), _native.OPEN_LOCAL if local else 0, _encode(pin, "pin"), out))
+
+    def _start(self, call):
         handle = ctypes.c_void_p()
-        status = _lib.coffer_open(_encode(path, "path"), _native.OPEN_LOCAL if local else 0, ctypes.byref(handle))
+        status = call(ctypes.byref(handle))
         self._handle = handle
         if status != 0:
             message = self._message()
             self.close()
             raise error_for(status, message)
-        #: Trust warnings from opening (a rollback or fork seen on this machine), or "".
+        #: Trust warnings from opening (a rollback or fork seen on this machine) and unlocking, or "".
         self.warnings = self._message()
+
+    @classmethod
+    def create(cls, path=None, *, passphrase=None, recipient=None, local=False, kdf_ops=0, kdf_memory_mib=0):
+        """Creates a vault, as ``coffer init`` does, and returns it unlocked: with one passphrase
+        slot (``passphrase``, bytes or str; Argon2id ``kdf_ops`` passes and ``kdf_memory_mib``
+        MiB, both 0 for the default) or one slot for an age recipient (``recipient``, age1...).
+        ``path`` None: $COFFER_VAULT, else secrets.coffer here; ``local=True``: the local vault.
+        An existing file is never replaced."""
+        if (passphrase is None) == (recipient is None):
+            raise CofferError("give a passphrase or a recipient", 1)
+        vault = cls.__new__(cls)
+        vault._handle = None
+        flags = _native.OPEN_LOCAL if local else 0
+        if passphrase is not None:
+            secret = _secret_bytes(passphrase, "passphrase")
+            vault._start(lambda out: _lib.coffer_create_passphrase(
+                _encode(path, "path"), flags, secret, len(secret), kdf_ops, kdf_memory_mib, out))
+        else:
+            vault._start(lambda out: _lib.coffer_create_recipient(
+                _encode(path, "path"), flags, _encode(recipient, "recipient"), out))
+        return vault
 
     # Handles
 
@@ -123,6 +156,9 @@ class Vault:
         else:
             status = _lib.coffer_unlock_default(handle)
         self._check(status)
+        note = self._message()  # a vault never vouched for on this machine, read the first time
+        if note:
+            self.warnings = "; ".join(part for part in (self.warnings, note) if part)
         return self
 
     # Entries

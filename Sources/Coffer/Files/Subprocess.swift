@@ -3,17 +3,17 @@ import Glibc
 #endif
 
 /// Runs helper programs (git) and captures their standard output.
-enum Subprocess {
-    struct Result {
-        let status: Int32
-        let output: [UInt8]
+public enum Subprocess {
+    public struct Result: Sendable {
+        public let status: Int32
+        public let output: [UInt8]
     }
 
     /// Runs `arguments` (searched in PATH) with stdin from `input` (else /dev/null) and stderr
     /// inherited (or, `quiet`, sent to /dev/null).
-    static func run(_ arguments: [String], input: [UInt8]? = nil, quiet: Bool = false) throws -> Result {
+    public static func run(_ arguments: [String], input: [UInt8]? = nil, quiet: Bool = false) throws -> Result {
         var pipe: [Int32] = [0, 0]
-        guard Glibc.pipe(&pipe) == 0 else { throw Failure(.io, "pipe: \(String(cString: strerror(errno)))") }
+        guard Glibc.pipe(&pipe) == 0 else { throw CofferError.io(path: "pipe", reason: String(cString: strerror(errno))) }
         for fd in pipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -24,7 +24,7 @@ enum Subprocess {
         defer { if let inputFile { fclose(inputFile) } }
         if let input {
             guard let inputFile, fwrite(input, 1, input.count, inputFile) == input.count, fflush(inputFile) == 0 else {
-                throw Failure(.io, "temporary file: \(String(cString: strerror(errno)))")
+                throw CofferError.io(path: "temporary file", reason: String(cString: strerror(errno)))
             }
             rewind(inputFile)
             posix_spawn_file_actions_adddup2(&actions, fileno(inputFile), 0)
@@ -39,7 +39,7 @@ enum Subprocess {
         let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ)
         close(pipe[1])
         defer { close(pipe[0]) }
-        guard spawned == 0 else { throw Failure(.io, "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }
+        guard spawned == 0 else { throw CofferError.io(path: "", reason: "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -55,10 +55,10 @@ enum Subprocess {
     }
 
     /// Standard output as text without the final newline; fails unless the exit status is 0.
-    static func text(_ arguments: [String]) throws -> String {
+    public static func text(_ arguments: [String]) throws -> String {
         let result = try run(arguments)
         guard result.status == 0 else {
-            throw Failure(.io, "\(arguments.joined(separator: " ")) failed with exit status \(result.status)")
+            throw CofferError.io(path: "", reason: "\(arguments.joined(separator: " ")) failed with exit status \(result.status)")
         }
         var text = String(decoding: result.output, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }

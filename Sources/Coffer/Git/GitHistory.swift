@@ -1,4 +1,3 @@
-import Coffer
 import CofferCodec
 #if canImport(Glibc)
 import Glibc
@@ -7,14 +6,14 @@ import Glibc
 /// The git side of the history check (Specs/git.md): the commits, their parents and the vault
 /// file's blob in each, read with a fixed number of git processes whatever the history's length
 /// (plus one per `blobsPerRead` versions, which bounds the memory held at once).
-enum GitHistory {
+public enum GitHistory {
     static let blobsPerRead = 64
 
     /// Checks the history of the vault file at `path`: every commit reachable from HEAD, back to
     /// `revision` (nil: all of them) and not reachable from `since`. With `working`, also checks
     /// that its key chain does not fork from HEAD's version's. Returns the number of versions checked and HEAD
     /// (nil before the first commit); throws `HistoryCheck.Break` for a broken edge.
-    static func check(
+    public static func check(
         vaultAt path: String, back revision: String? = nil, since: String? = nil, working: Vault? = nil
     ) throws -> (versions: Int, head: String?) {
         let (folder, name) = split(path)
@@ -25,11 +24,11 @@ enum GitHistory {
             String(decoding: result.output, as: UTF8.self).split(separator: "\n")
         }
         let prefix = try git(["rev-parse", "--show-prefix"])
-        guard prefix.status == 0 else { throw Failure(.notFound, "\(path) is not in a git work tree") }
+        guard prefix.status == 0 else { throw CofferError.notFound("\(path) is not in a git work tree") }
         let inRepository = String(decoding: prefix.output, as: UTF8.self).trimmingCharacters(in: "\n") + name
         guard let head = head(ofRepositoryHolding: path) else { return (0, nil) }
         if let revision, revision.hasPrefix("-") || revision.contains(where: \.isNewline) {
-            throw Failure(.usage, "\(revision) is not a revision")
+            throw CofferError.invalidArgument("\(revision) is not a revision")
         }
 
         var range = ["HEAD"]
@@ -38,7 +37,7 @@ enum GitHistory {
         let listed = try git(["rev-list", "--parents", "--topo-order", "--reverse"] + range)
         guard listed.status == 0 else {
             if since != nil { return try check(vaultAt: path, back: revision, working: working) }
-            throw Failure(.notFound, "git rev-list \(range.joined(separator: " ")) failed: \(revision ?? "HEAD") is not a commit here?")
+            throw CofferError.notFound("git rev-list \(range.joined(separator: " ")) failed: \(revision ?? "HEAD") is not a commit here?")
         }
         let graph = lines(listed).map { line in line.split(separator: " ").map(String.init) }
         let inRange = Set(graph.map { $0[0] })
@@ -49,7 +48,7 @@ enum GitHistory {
         // One batch-check for every commit's blob: "<blob> blob <size>", or "<name> missing".
         let query = asked.map { "\($0):\(inRepository)\n" }.joined()
         let found = lines(try git(["cat-file", "--batch-check"], input: Array(query.utf8)))
-        guard found.count == asked.count else { throw Failure(.io, "git cat-file --batch-check answered \(found.count) of \(asked.count) lines") }
+        guard found.count == asked.count else { throw CofferError.io(path: "", reason: "git cat-file --batch-check answered \(found.count) of \(asked.count) lines") }
         var blobs: [String: String] = [:]
         for (commit, line) in zip(asked, found) {
             let fields = line.split(separator: " ")
@@ -87,7 +86,7 @@ enum GitHistory {
     }
 
     /// The commit HEAD names in the repository holding `path`; nil before the first commit or outside git.
-    static func head(ofRepositoryHolding path: String) -> String? {
+    public static func head(ofRepositoryHolding path: String) -> String? {
         guard let result = try? Subprocess.run(["git", "-C", split(path).folder, "rev-parse", "--verify", "-q", "HEAD"], quiet: true),
               result.status == 0 else { return nil }
         return String(decoding: result.output, as: UTF8.self).trimmingCharacters(in: "\n")
@@ -102,7 +101,7 @@ enum GitHistory {
             let header = String(decoding: output[position..<newline], as: UTF8.self).split(separator: " ")
             position = newline + 1
             guard header.count == 3, header[0] == blob, let size = Int(header[2]), size <= output.count - position else {
-                throw Failure(.io, "git cat-file --batch: unexpected answer for \(blob)")
+                throw CofferError.io(path: "", reason: "git cat-file --batch: unexpected answer for \(blob)")
             }
             result.append((blob, Array(output[position..<position + size])))
             position += size + 1
