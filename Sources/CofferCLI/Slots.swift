@@ -85,17 +85,18 @@ extension CofferCommand.Slots {
     struct AddRecipient: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-recipient",
-            abstract: "Add age recipients (age1... or ssh-ed25519 public keys); --project/--domain grant that scope only, read-only.",
+            abstract: "Add age recipients (age1..., age plugin or ssh-ed25519 public keys); --project/--domain grant that scope only, read-only.",
             discussion: """
-                An SSH key's slot is labelled with the key's comment unless --label is given. In a -R file \
-                (an age recipients file, ~/.ssh/id_ed25519.pub, or https://github.com/USER.keys), SSH keys \
+                An SSH key's slot is labelled with the key's comment unless --label is given. A -R file \
+                (an age recipients file, ~/.ssh/id_ed25519.pub, or https://github.com/USER.keys) takes the \
+                same keys, age plugin recipients (age1yubikey1...) included; SSH keys \
                 of other types than ssh-ed25519 are listed and skipped; --strict refuses the file instead.
                 """)
 
-        @Argument(help: "age1... public keys, or SSH public keys (\"ssh-ed25519 AAAA... comment\", quoted).")
+        @Argument(help: "age1... public keys, age plugin recipients (age1yubikey1...), or SSH public keys (\"ssh-ed25519 AAAA... comment\", quoted).")
         var publicKeys: [String] = []
 
-        @Option(name: [.customShort("R"), .customLong("recipients-file")], help: "A file of age1... or ssh-ed25519 keys, one a line, # comments.", completion: .file())
+        @Option(name: [.customShort("R"), .customLong("recipients-file")], help: "A file of age1..., age plugin or ssh-ed25519 keys, one a line, # comments.", completion: .file())
         var recipientsFile: String?
 
         @Flag(name: .long, help: "Refuse a -R file holding SSH keys of unsupported types instead of skipping them.")
@@ -136,8 +137,11 @@ extension CofferCommand.Slots {
                     for skipped in parsed.skipped {
                         Terminal.warn("\(recipientsFile), \(skipped): unsupported key type skipped (supported: ssh-ed25519, age1...)")
                     }
-                    guard !parsed.keys.isEmpty else { throw Failure(.usage, "\(recipientsFile) holds no supported key") }
+                    guard !parsed.keys.isEmpty || !parsed.plugins.isEmpty else {
+                        throw Failure(.usage, "\(recipientsFile) holds no supported key")
+                    }
                     recipients += parsed.keys
+                    plugins += parsed.plugins
                 }
             } catch let error as IdentityError {
                 throw Failure(error)

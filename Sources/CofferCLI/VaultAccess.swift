@@ -3,7 +3,7 @@ import Coffer
 /// Every command opens vaults here, so rollback, fork and forgery checks (Specs/git.md) apply to all.
 extension VaultOptions {
     /// The trust rules this process applies, shared with libcoffer (VaultTrust).
-    nonisolated(unsafe) static let trust = VaultTrust(environment: ProcessInfoLite.environment)
+    static let trust = VaultTrust(environment: ProcessInfoLite.environment)
     static var trustStore: TrustStore { trust.store }
 
     /// Opens the vault for reading: refuses forged or substituted vaults, warns on rollbacks and forks.

@@ -138,23 +138,25 @@ public enum IdentityFile {
         return Array(text.utf8)
     }
 
-    /// Parses a recipients file: one `age1...` or SSH public key per line (GitHub's `.keys`
-    /// format is one), lines starting with `#` and empty lines ignored, CRLF accepted. Errors name
-    /// the 1-based line. SSH keys of unsupported types are returned in `skipped` ("line N: type"),
-    /// or refused when `strict`. The result may be empty.
+    /// Parses a recipients file: one `age1...`, age plugin (`age1<plugin>1...`) or SSH public key
+    /// per line, as age's `-R` takes (GitHub's `.keys` format is one), lines starting with `#` and
+    /// empty lines ignored, CRLF accepted. Errors name the 1-based line. SSH keys of unsupported
+    /// types are returned in `skipped` ("line N: type"), or refused when `strict`. The result may be empty.
     public static func parseRecipients(
         _ text: String, path: String, strict: Bool = false
-    ) throws -> (keys: [RecipientKey], skipped: [String]) {
+    ) throws -> (keys: [RecipientKey], plugins: [PluginKey], skipped: [String]) {
         var text = text
         guard text.utf8.count <= maxFileSize else {
             throw IdentityError.malformed(path: path, line: 0, reason: "larger than 16 MiB")
         }
         var keys: [RecipientKey] = []
+        var plugins: [PluginKey] = []
         var skipped: [String] = []
         try text.withUTF8 { utf8 in
             try forEachLine(of: UnsafeRawBufferPointer(utf8)) { number, line in
                 guard !line.isEmpty, line.first != UInt8(ascii: "#") else { return }
                 let text = String(decoding: line, as: UTF8.self)
+                if let plugin = PluginKey.recipient(text) { return plugins.append(plugin) }
                 do {
                     keys.append(try RecipientKey(parsing: text, path: path, line: number))
                 } catch IdentityError.unsupported where !strict {
@@ -162,7 +164,7 @@ public enum IdentityFile {
                 }
             }
         }
-        return (keys, skipped)
+        return (keys, plugins, skipped)
     }
 
     /// Checks a protected identity's payload, then opens it with `passphrase`.

@@ -90,6 +90,31 @@ import Testing
         #expect(noTerminal.status == 3)
     }
 
+    /// A -R file takes plugin recipients as age's -R does, beside X25519 and SSH keys.
+    @Test func aPluginRecipientInARecipientsFileGetsASlot() throws {
+        let sandbox = try Sandbox()
+        let (_, recipient) = try setUp(sandbox)
+        let other = try #require(CofferProcess.runShell(
+            "age-keygen 2>/dev/null | grep -o 'age1[a-z0-9]*$'", [], environment: ["PATH": Self.path], cwd: sandbox.work)
+            .output.split(separator: "\n").first.map(String.init))
+        try sandbox.write(sandbox.work + "/team.txt", "# the team\r\n\(recipient)\r\n\n\(other)\n")
+        let added = coffer(sandbox, ["slots", "add-recipient", "-R", sandbox.work + "/team.txt", "--passphrase-file", sandbox.passphraseFile])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(added.output.split(separator: "\n").count == 2)
+        let slots = coffer(sandbox, ["slots", "list"]).output
+        #expect(slots.contains("plugin \(recipient) ") && slots.contains(" age1"), "\(slots)")
+        let read = coffer(sandbox, ["get", "token", "-i", sandbox.work + "/plugin-key.txt"])
+        #expect(read.output == "via-plugin", "\(read.stderr)")
+
+        // A file of plugin recipients only is a file with keys; a malformed plugin line is an error naming it.
+        try sandbox.write(sandbox.work + "/plugin-only.txt", recipient + "\n")
+        #expect(coffer(sandbox, ["slots", "add-recipient", "-R", sandbox.work + "/plugin-only.txt", "--passphrase-file", sandbox.passphraseFile]).status == 0)
+        try sandbox.write(sandbox.work + "/broken.txt", String(recipient.dropLast()) + "q\n")
+        let broken = coffer(sandbox, ["slots", "add-recipient", "-R", sandbox.work + "/broken.txt", "--passphrase-file", sandbox.passphraseFile])
+        #expect(broken.status == 1)
+        #expect(broken.stderr.contains("broken.txt, line 1: invalid Bech32"), "\(broken.stderr)")
+    }
+
     @Test func pluginErrorsAndAMissingPluginAreOneClearLine() throws {
         let sandbox = try Sandbox()
         let (_, recipient) = try setUp(sandbox)

@@ -442,6 +442,11 @@ private enum IdentityTestKit {
         #expect(throws: IdentityError.malformed(path: "r.txt", line: 2, reason: "not a valid ssh-ed25519 public key")) {
             try IdentityFile.parseRecipients("\(first.text)\nssh-ed25519 AAAA\n", path: "r.txt")
         }
+        // Plugin recipients (age1<name>1...), as age's -R takes them.
+        let plugin = Bech32.encode(hrp: "age1yubikey", data: Array(repeating: 7, count: 33))
+        let mixed = try IdentityFile.parseRecipients("\(first.text)\n\(plugin)\n", path: "r.txt")
+        #expect(mixed.keys == [.age(first)])
+        #expect(mixed.plugins.map(\.name) == ["yubikey"] && mixed.plugins.map(\.text) == [plugin])
     }
 }
 
