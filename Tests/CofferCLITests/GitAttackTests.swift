@@ -273,10 +273,17 @@ import Testing
         let replay = Self.commit(world)
         world.set("later", "later-value-25", ["--allow-rollback"])
         world.commit("later")
+        Self.expectHistoryBreak(world, at: replay, " (generation 2) is older than its parent")
+    }
+
+    /// `verify --history` exits 4 naming `commit` as the first break, `reason` after its name.
+    private static func expectHistoryBreak(
+        _ world: GitWorld, at commit: String, _ reason: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let checked = world.coffer(["verify", "--history"], key: false)
-        #expect(checked.status == 4, "\(checked.all)")
-        #expect(checked.stderr.contains("history check failed at commit \(replay): commit \(replay.prefix(12)) (generation 2) is older than its parent"),
-            "\(checked.stderr)")
+        #expect(checked.status == 4, "\(checked.all)", sourceLocation: sourceLocation)
+        #expect(checked.stderr.contains("history check failed at commit \(commit): commit \(commit.prefix(12))\(reason)"),
+            "\(checked.stderr)", sourceLocation: sourceLocation)
     }
 
     /// Attack 3: Alice has seen the vault under K0. The admin removes Bob and re-keys (C2, chain
@@ -324,5 +331,115 @@ import Testing
         world.expectSuccess(world.coffer(["set", "after.reset"], env: alice, stdin: Array("after-reset-27".utf8)))
         let asBob = world.get("after.reset", ["--identity", bob.path])
         #expect(asBob.status == 3, "\(asBob.stderr)")
+    }
+
+    // MARK: Keeping one side of a merge whole (git checkout --ours / --theirs)
+
+    /// Both branches changed the same entry, so the driver leaves a conflict; `git checkout
+    /// --ours` keeps main's version (generation 2) over the feature's (generation 3): a choice of
+    /// a side, not a rollback. verify --history and the next write accept it; the same with --theirs.
+    @Test(arguments: ["--ours", "--theirs"])
+    func keepingOneSideOfAConflictedMergeIsNotARollback(_ side: String) throws {
+        let world = try GitWorld()
+        world.set("db.host", "db.base.example")
+        world.commit("base")
+        world.diverge(feature: {
+            world.set("db.host", "db.feature.example", ["--overwrite"])
+            world.set("db.port", "5433-feature")
+        }, main: { world.set("db.host", "db.main.example", ["--overwrite"]) })
+        #expect(try world.decoded().generation < world.decoded(Self.blobFile(world, "feature")).generation)
+        let merged = world.mergeFeature()
+        #expect(merged.status != 0, "\(merged.all)")
+        world.git("checkout", side, "secrets.coffer")
+        world.git("add", "secrets.coffer")
+        world.git("commit", "-q", "--no-edit")
+        let kept = side == "--ours" ? "main" : "feature"
+        #expect(world.bytes(world.vault) == world.committed("HEAD^\(side == "--ours" ? 1 : 2)"))
+
+        let checked = world.coffer(["verify", "--history"], key: false)
+        #expect(checked.status == 0, "\(checked.all)")
+        world.expectValue("db.host", "db.\(kept).example")
+        world.set("after", "after-choice-31")
+        world.commit("after")
+        world.expectSuccess(world.coffer(["verify", "--history"], key: false))
+    }
+
+    /// The vault of `branch`, in a file beside the repository.
+    private static func blobFile(_ world: GitWorld, _ branch: String) throws -> String {
+        let path = world.root + "/\(branch).coffer"
+        try world.write(path, world.committed(branch))
+        return path
+    }
+
+    /// The attack: a merge commit whose second parent is an old commit (an ancestor of the
+    /// first) and whose vault is that old commit's, built with git's plumbing as an attacker
+    /// would. It keeps one parent's version whole, but that version is the common history
+    /// itself: a rollback, named by the history check.
+    @Test func rolledBackThroughAMergeWithAnOldParentIsCaught() throws {
+        let world = try GitWorld()
+        world.set("api.token", "token-old-32")
+        world.commit("old")
+        let old = Self.commit(world)
+        world.set("api.token", "token-new-33", ["--overwrite"])
+        world.commit("rotated the token")
+        world.git("checkout", old, "--", "secrets.coffer")
+        world.git("add", "secrets.coffer")
+        let tree = world.git("write-tree").output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let merge = world.git("commit-tree", tree, "-p", "HEAD", "-p", old, "-m", "Merge branch 'cleanup'")
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        world.git("reset", "-q", "--hard", merge)
+
+        Self.expectHistoryBreak(world, at: merge, " (generation 2) is older than its parent")
+    }
+
+    /// The attack through a real merge: a branch from an old commit that never touched the vault
+    /// (git merges it without a conflict), and the merge then takes that branch's vault (the old
+    /// one) with `git checkout feature -- secrets.coffer`. The side kept is no newer than the
+    /// parents' common history: a rollback, named by the history check.
+    @Test func rolledBackThroughAMergeTakingAnUnchangedSideIsCaught() throws {
+        let world = try GitWorld()
+        world.set("api.token", "token-old-34")
+        world.commit("old")
+        world.git("checkout", "-q", "-b", "feature")
+        try world.write(world.repo + "/NOTES", Array("notes\n".utf8))
+        world.commit("notes")
+        world.git("checkout", "-q", "main")
+        world.set("api.token", "token-new-35", ["--overwrite"])
+        world.commit("rotated the token")
+        world.git("merge", "-q", "--no-commit", "feature")
+        world.git("checkout", "feature", "--", "secrets.coffer")
+        world.commit("Merge branch 'feature'")
+        let merge = Self.commit(world)
+
+        Self.expectHistoryBreak(world, at: merge, " (generation 2) is older than its parent")
+    }
+
+    /// The attack: Bob, revoked on main (slot removed, re-keyed), changed the vault on his
+    /// branch with his old key; the merge keeps his side whole (`git checkout --theirs`). His
+    /// side is newer than the common history, but it drops main's key rotation: refused, and a
+    /// write on this history is refused too (nothing sealed to Bob).
+    @Test func revokedPartysSideKeptWholeThroughAMergeIsCaught() throws {
+        let world = try GitWorld()
+        world.set("db.host", "db.real.example")
+        let bob = world.addRecipient("bob.key")
+        world.commit("bob can read")
+        let pin = world.expectSuccess(world.coffer(["pin"], key: false)).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        world.git("checkout", "-q", "-b", "feature")
+        let bobsMachine = ["XDG_STATE_HOME": world.root + "/bob-state", "COFFER_VAULT_PIN": pin]
+        world.expectSuccess(world.coffer(
+            ["set", "db.host", "--overwrite", "--identity", bob.path], key: false, env: bobsMachine, stdin: Array("db.bob.example".utf8)))
+        world.commit("bob's branch")
+        world.git("checkout", "-q", "main")
+        world.expectSuccess(world.coffer(["slots", "remove", bob.slot]))
+        world.commit("bob revoked")
+
+        #expect(world.mergeFeature().status != 0)
+        world.git("checkout", "--theirs", "secrets.coffer")
+        world.git("add", "secrets.coffer")
+        world.git("commit", "-q", "--no-edit")
+        let merge = Self.commit(world)
+        Self.expectHistoryBreak(world, at: merge, "'s key chain")
+        let write = world.coffer(["set", "new.secret"], env: ["XDG_STATE_HOME": world.root + "/fresh-state"], stdin: Array("sealed-to-whom-36".utf8))
+        #expect(write.status == 4, "\(write.all)")
     }
 }

@@ -67,7 +67,26 @@ public enum GitHistory {
         }
         let commits = graph.map { HistoryCheck.Commit(id: $0[0], parents: Array($0.dropFirst()), blob: blobs[$0[0]]) }
         let boundary = blobs.filter { !inRange.contains($0.key) }
-        let count = try HistoryCheck.check(commits, boundary: boundary, versions: versions)
+        // Asked only for a merge that keeps one parent's version whole: the vault at the merge bases.
+        let commonHistory: HistoryCheck.CommonHistory = { chosen, other in
+            let bases = try git(["merge-base", "--all", chosen, other])
+            guard bases.status == 0 else { return [] }
+            var files: [VaultFile] = []
+            for base in lines(bases) {
+                let found = try git(["rev-parse", "--verify", "-q", "\(base):\(inRepository)"])
+                guard found.status == 0 else { return [] }
+                let blob = String(decoding: found.output, as: UTF8.self).trimmingCharacters(in: "\n")
+                let version = try versions[blob] ?? {
+                    let bytes = try git(["cat-file", "blob", blob]).output
+                    return bytes.count > Limits.fileBytes
+                        ? .failure(.corrupted(part: "blob \(blob) is larger than a vault may be")) : HistoryCheck.version(bytes, blob: blob)
+                }()
+                guard case let .success(file) = version else { return [] }
+                files.append(file)
+            }
+            return files
+        }
+        let count = try HistoryCheck.check(commits, boundary: boundary, versions: versions, commonHistory: commonHistory)
 
         // The working copy may be older than HEAD (a checkout of an old file, which the trust
         // store judges); its key chain must not fork from HEAD's.

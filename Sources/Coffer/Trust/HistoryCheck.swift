@@ -39,12 +39,19 @@ public enum HistoryCheck {
         }
     }
 
+    /// The vault's versions at the merge bases of two commits (`git merge-base --all`): their
+    /// common history. Empty when it is unknown or a merge base has no vault file.
+    public typealias CommonHistory = (_ chosen: String, _ other: String) throws -> [VaultFile]
+
     /// Checks `commits` (parents before children) and returns the number of versions (distinct
     /// blobs) checked. `boundary` holds the blob of each parent outside `commits` that has the
     /// file; `versions` each blob's header. A commit without the file passes its parents'
-    /// versions on to its children, so deleting the file for a commit hides nothing.
+    /// versions on to its children, so deleting the file for a commit hides nothing. A merge
+    /// commit that keeps one parent's version whole is judged against the others by
+    /// `keepsOneSide`, with `commonHistory`.
     public static func check(
-        _ commits: [Commit], boundary: [String: String], versions: [String: Result<VaultFile, CofferError>]
+        _ commits: [Commit], boundary: [String: String], versions: [String: Result<VaultFile, CofferError>],
+        commonHistory: CommonHistory = { _, _ in [] }
     ) throws -> Int {
         // Per commit, the versions in effect there: (blob, the commit that holds it).
         var inEffect: [String: [(blob: String, commit: String)]] = [:]
@@ -68,15 +75,35 @@ public enum HistoryCheck {
             }
             checked.insert(blob)
             if let problem = Descent.generationProblem(child, named: name) { throw Break(commit: commit.id, reason: problem) }
+            // A merge whose vault is one parent's, byte for byte: a side chosen (`git checkout --ours`).
+            let chosen = commit.parents.count > 1 ? inherited.first(where: { $0.blob == blob }) : nil
             for parent in inherited where parent.blob != blob {
                 guard case let .success(parentFile) = versions[parent.blob] else { continue }
-                if let problem = Descent.problem(child, named: name, from: parentFile, named: "its parent \(short(parent.commit))") {
-                    throw Break(commit: commit.id, reason: problem)
+                guard let problem = Descent.problem(child, named: name, from: parentFile, named: "its parent \(short(parent.commit))") else {
+                    continue
                 }
+                if let chosen, try keepsOneSide(
+                    child, over: parentFile, commonHistory: commonHistory(chosen.commit, parent.commit)) { continue }
+                throw Break(commit: commit.id, reason: problem)
             }
             inEffect[commit.id] = [(blob, commit.id)]
         }
         return checked.count
+    }
+
+    /// Whether a merge's `kept` version, one parent's whole, may stand beside the `other`
+    /// parent's although it does not descend from it (Specs/git.md, "Keeping one side"): the
+    /// same vault, the other's key chain not cut short (a rotation, maybe a revocation, is never
+    /// dropped), and `kept` newer than every version of the two parents' common history (the
+    /// side kept was written since; an old copy, or a parent that is an ancestor of the other,
+    /// is a rollback). Only the generation and the other side's changes are given up.
+    static func keepsOneSide(_ kept: VaultFile, over other: VaultFile, commonHistory: [VaultFile]) -> Bool {
+        guard kept.vaultID == other.vaultID, !commonHistory.isEmpty else { return false }
+        let otherKeys = other.keyChain.allKeys, keptKeys = kept.keyChain.allKeys
+        guard otherKeys.count <= keptKeys.count, !Descent.chainsFork(kept.keyChain, other.keyChain) else { return false }
+        return commonHistory.allSatisfy { base in
+            kept.generation > base.generation && Descent.problem(kept, named: "", from: base, named: "") == nil
+        }
     }
 
     static func short(_ commit: String) -> String { String(commit.prefix(12)) }
