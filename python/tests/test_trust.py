@@ -121,6 +121,38 @@ def test_rolled_back_copy_is_refused_after_a_newer_one_was_seen(vault_path, cli)
     assert open(vault_path, "rb").read() == older
 
 
+def git(repo, *arguments):
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=T", "-c", "user.email=t@example.invalid",
+                    "-c", "commit.gpgsign=false", *arguments], check=True, capture_output=True)
+
+
+def test_replayed_commit_in_the_git_history_refuses_writes(cli, home, monkeypatch):
+    """The attack: an old copy committed over a newer one; a machine that never saw the vault
+    (a fresh clone) has nothing to compare with but the history, which libcoffer checks as the CLI does."""
+    repo = home / "work"
+    git(repo, "init", "-q", "-b", "main")
+    path = cli.init(repo / "secrets.coffer")
+    cli.set(path, "api.token", "token-old")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "old")
+    cli.set(path, "api.token", "token-new", "--overwrite")
+    git(repo, "commit", "-q", "-am", "new")
+    git(repo, "checkout", "HEAD~1", "--", "secrets.coffer")
+    git(repo, "commit", "-q", "-am", "innocent-looking")
+    before = open(path, "rb").read()
+    fresh_machine(home, monkeypatch, "clone-state")
+    with coffer.Vault(path) as vault:
+        assert "history check: " in vault.warnings and "is older than its parent" in vault.warnings
+        vault.unlock(PASSPHRASE)
+        assert vault.get("api.token") == b"token-old"  # reads go on, with the warning
+        vault.set("after.replay", "x")
+        with pytest.raises(coffer.TamperedError) as raised:
+            vault.save()
+        assert "history check: " in str(raised.value)
+        vault.close()
+    assert open(path, "rb").read() == before
+
+
 def test_create_with_a_passphrase_read_by_the_cli(cli, home):
     path = home / "work" / "made.coffer"
     with coffer.Vault.create(path, passphrase=PASSPHRASE, kdf_ops=1, kdf_memory_mib=8) as vault:
