@@ -180,11 +180,7 @@ public func coffer_create_passphrase(
         let kdf: Argon2id.Parameters
         switch (kdfOps, kdfMemoryMiB) {
         case (0, 0): kdf = .moderate
-        case (1..., 1...UInt64(Int.max) >> 20):
-            guard let parameters = try? Argon2id.Parameters(opsLimit: kdfOps, memLimit: kdfMemoryMiB << 20) else {
-                throw CofferError.invalidArgument("invalid Argon2id parameters: passes 1 to 16, memory 1 MiB to 4096 MiB")
-            }
-            kdf = try Vault.checked(parameters)
+        case (1..., 1...): kdf = try Vault.kdf(passes: kdfOps, memoryMiB: kdfMemoryMiB)
         default: throw CofferError.invalidArgument("kdf_ops and kdf_memory_mib are both 0 (the default) or both set")
         }
         let chosen = try vaultPath(path, flags, handle, creating: true)

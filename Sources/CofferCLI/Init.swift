@@ -65,16 +65,7 @@ struct KDFOptions: ParsableArguments {
     }
 
     func parameters() throws -> Argon2id.Parameters {
-        if let kdfOps, let kdfMemory {
-            guard kdfMemory <= UInt64.max >> 20 else { throw Failure(.usage, "--kdf-memory is too large") }
-            let parameters: Argon2id.Parameters
-            do {
-                parameters = try Argon2id.Parameters(opsLimit: kdfOps, memLimit: kdfMemory << 20)
-            } catch {
-                throw Failure(.usage, "invalid Argon2id parameters: passes 1 to 16, memory 1 MiB to 4096 MiB")
-            }
-            return try Vault.checked(parameters)
-        }
+        if let kdfOps, let kdfMemory { return try Vault.kdf(passes: kdfOps, memoryMiB: kdfMemory) }
         switch kdf ?? Self.defaultPreset {
         case .interactive: return .interactive
         case .moderate: return .moderate

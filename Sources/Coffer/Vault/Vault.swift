@@ -166,6 +166,15 @@ public final class Vault {
         return vault
     }
 
+    /// Argon2id parameters given as passes and MiB (`--kdf-ops`/`--kdf-memory`, libcoffer's
+    /// `kdf_ops`/`kdf_memory_mib`), checked as `checked` does.
+    public static func kdf(passes: UInt64, memoryMiB: UInt64) throws -> Argon2id.Parameters {
+        guard memoryMiB <= UInt64.max >> 20, let parameters = try? Argon2id.Parameters(opsLimit: passes, memLimit: memoryMiB << 20) else {
+            throw CofferError.invalidArgument("invalid Argon2id parameters: passes 1 to 16, memory 1 MiB to 4096 MiB")
+        }
+        return try checked(parameters)
+    }
+
     /// Checks KDF parameters against the format's caps and the work one unlock may spend.
     public static func checked(_ kdf: Argon2id.Parameters) throws -> Argon2id.Parameters {
         guard Limits.acceptsArgon2id(opsLimit: kdf.opsLimit, memLimit: kdf.memLimit) else {
