@@ -4,24 +4,24 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COFFER = .build/debug/coffer
 
 .PHONY: deps build release lib install install-files uninstall test python-test man-check demo man completions fuzz bench bench-check compare
-deps: ## Install libsodium-dev, libssh-dev, and for the tests age, ssh-keygen, time, python3-venv, expect, zsh, fish, python3-cryptography and mandoc, when missing.
-	@pkg-config --exists libsodium && pkg-config --exists libssh && command -v age >/dev/null && command -v ssh-keygen >/dev/null && [ -x /usr/bin/time ] && /usr/bin/python3 -c 'import cryptography' 2>/dev/null \
+deps: ## Install libsodium-dev, libssh-dev, libyaml-dev, and for the tests age, ssh-keygen, time, python3-venv, expect, zsh, fish, python3-cryptography and mandoc, when missing.
+	@pkg-config --exists libsodium && pkg-config --exists libssh && pkg-config --exists yaml-0.1 && command -v age >/dev/null && command -v ssh-keygen >/dev/null && [ -x /usr/bin/time ] && /usr/bin/python3 -c 'import cryptography' 2>/dev/null \
 	  && python3 -c 'import ensurepip, venv' 2>/dev/null && command -v expect >/dev/null && command -v zsh >/dev/null \
 	  && command -v fish >/dev/null && command -v mandoc >/dev/null || { \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev libssh-dev age openssh-client time python3-cryptography python3-venv expect zsh fish mandoc >/dev/null; }
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev libssh-dev libyaml-dev age openssh-client time python3-cryptography python3-venv expect zsh fish mandoc >/dev/null; }
 
 build: deps
 	$(SWIFT) build
 
 # The binary to install: optimised, with Swift's runtime linked in (nothing to load at start-up,
-# which halves it; the binary needs only libc, libstdc++, libsodium and libssh).
+# which halves it; the binary needs only libc, libstdc++, libsodium, libssh and libyaml).
 RELEASE_BUILD = $(SWIFT) build -c release --product coffer --static-swift-stdlib
 PREFIX ?= /usr/local
 release: deps
 	$(RELEASE_BUILD)
 
 # libcoffer.so (the C ABI, Sources/CofferC/include/coffer.h), optimised, Swift's runtime linked in
-# (swiftc's -static-stdlib; it needs only libc, libstdc++, libsodium and libssh). Its own build folder:
+# (swiftc's -static-stdlib; it needs only libc, libstdc++, libsodium, libssh and libyaml). Its own build folder:
 # the binary's flags differ, and one folder would rebuild everything at each switch.
 LIB_BUILD = $(SWIFT) build -c release --product CofferC -Xswiftc -static-stdlib --scratch-path .build/lib
 LIBCOFFER ?= .build/lib/release/libCofferC.so

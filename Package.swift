@@ -25,6 +25,12 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // libyaml, the reader under `import`'s YAML (Sources/Coffer/Import/YAMLReader.swift).
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
         // prctl(2), which Swift cannot call directly (it is variadic).
         .systemLibrary(name: "CProcessControl"),
         // Only to decrypt passphrase-protected OpenSSH private keys (bcrypt-pbkdf, AES-CTR).
@@ -38,7 +44,7 @@ let package = Package(
         .target(name: "CofferRotation", dependencies: ["CofferCrypto", "CofferCodec"]),
         .target(
             name: "Coffer",
-            dependencies: ["CofferCrypto", "CofferCodec", "CofferRotation"]
+            dependencies: ["CofferCrypto", "CofferCodec", "CofferRotation", "CYAML"]
         ),
         .target(
             name: "CofferC",

@@ -220,6 +220,30 @@ private let fixtureNames: [String] = (try? FileManager.default.contentsOfDirecto
         #expect(failure("a: *missing\n", .yaml)?.line == 1)
     }
 
+    @Test func yamlErrorsAreLibyamlsOnOneLine() throws {
+        let unterminated = try #require(failure("a: 1\nb: \"s3cret\nc: 2\n", .yaml))
+        #expect(unterminated.reason == "invalid YAML: found unexpected end of stream (while scanning a quoted scalar starting on line 2)")
+        #expect(failure("a: 1\nb: c: d\n", .yaml).map { [$0.line == 2, $0.reason == "invalid YAML: mapping values are not allowed in this context"] } == [true, true])
+        // libyaml's reader reports a byte offset, not a line: the line is counted from it.
+        #expect(failure("a: 1\nb: \u{1}\n", .yaml).map { [$0.line == 2, $0.reason == "invalid YAML: control characters are not allowed"] } == [true, true])
+    }
+
+    /// "Billion laughs": nine levels of ten aliases each would expand to 10^9 values.
+    @Test func yamlAliasExpansionIsBounded() throws {
+        var yaml = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 {
+            yaml += "l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        let refused = try #require(failure(yaml, .yaml))
+        #expect(refused.line == 6)
+        #expect(refused.reason == "invalid YAML: aliases expand to more than 1000000 values")
+    }
+
+    @Test func yamlDeepNestingIsRefused() {
+        #expect(failure("a: " + String(repeating: "[", count: 100_000), .yaml)?.reason == "invalid YAML: nested too deeply")
+        #expect(failure(String(repeating: "{a: ", count: 300) + "x" + String(repeating: "}", count: 300), .yaml)?.reason == "invalid YAML: nested too deeply")
+    }
+
     @Test func invalidUTF8NamesTheLine() {
         for format in ImportFormat.allCases {
             #expect(failure([0x61, 0x3A, 0x0A, 0x62, 0xC3, 0x28], format)?.line == 2)

@@ -39,36 +39,41 @@ public enum SecretImport {
     /// Parses a whole file. All or nothing: the first problem throws `CofferError.malformedInput`
     /// naming `path` and the line, and the error never quotes a value.
     public static func parse(_ bytes: [UInt8], format: ImportFormat, path: String) throws -> [ImportedSecret] {
-        let text = try decodeUTF8(bytes, path: path)
         switch format {
         case .dotenv:
-            var parser = DotenvParser(text, path: path)
+            var parser = DotenvParser(try decodeUTF8(bytes, path: path), path: path)
             return try parser.parse()
         case .json:
-            var parser = JSONTreeParser(text, path: path)
+            var parser = JSONTreeParser(try decodeUTF8(bytes, path: path), path: path)
             let (tree, line) = try parser.parse()
             return try tree.flattened(line: line, path: path)
         case .yaml:
-            var parser = YAMLParser(text, path: path)
-            guard let (tree, line) = try parser.parse() else { return [] }
+            try decodeUTF8(bytes, path: path) { _ in }
+            guard let (tree, line) = try YAMLReader.read(bytes, path: path) else { return [] }
             return try tree.flattened(line: line, path: path)
         }
     }
 
-    /// Decodes strict UTF-8, naming the line of the first invalid byte.
     private static func decodeUTF8(_ bytes: [UInt8], path: String) throws -> [Unicode.Scalar] {
         var scalars: [Unicode.Scalar] = []
         scalars.reserveCapacity(bytes.count)
+        try decodeUTF8(bytes, path: path) { scalars.append($0) }
+        return scalars
+    }
+
+    /// Decodes strict UTF-8, naming the line of the first invalid byte.
+    private static func decodeUTF8(_ bytes: [UInt8], path: String, _ body: (Unicode.Scalar) -> Void) throws {
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
+        var line = 1
         while true {
             switch decoder.decode(&iterator) {
             case .scalarValue(let scalar):
-                scalars.append(scalar)
+                if scalar == "\n" { line += 1 }
+                body(scalar)
             case .emptyInput:
-                return scalars
+                return
             case .error:
-                let line = scalars.count(where: { $0 == "\n" }) + 1
                 throw CofferError.malformedInput(path: path, line: line, reason: "the file is not valid UTF-8")
             }
         }
