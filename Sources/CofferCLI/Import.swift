@@ -1,5 +1,8 @@
 import ArgumentParser
 import Coffer
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension CofferCommand {
     struct Import: ParsableCommand {
@@ -62,9 +65,17 @@ extension CofferCommand {
                 return existing
             }
             _ = try refuseClashes(try location.open())
-            let (existing, warnings) = try location.modify(unlock: unlock) { vault in
+            // Sealed before the folder's lock, which is held only for the merge and the save. The
+            // unlock runs again under the lock only if the key changed meanwhile: then so does the seal.
+            let items = secrets.map { ($0.name, $0.value) }
+            var sealed: Vault.SealedBatch?
+            let (existing, warnings) = try location.modify(unlocking: { vault in
+                try unlock.unlock(vault, forWriting: true)
+                sealed = try vault.seal(items, in: scope)
+                ImportTestHook.afterSeal()
+            }) { vault in
                 let existing = try refuseClashes(vault)
-                try vault.setAll(secrets.map { ($0.name, $0.value) }, in: scope, overwrite: true)
+                try vault.merge(sealed!, overwrite: true)
                 return (Set(existing.map(\.name)), StoreWarnings.lines(for: secrets.map { ($0.name, $0.value.count) }, in: vault))
             }
             warnings.forEach(Terminal.warn)
@@ -83,4 +94,19 @@ extension CofferCommand {
 }
 
 extension ImportFormat: ExpressibleByArgument {}
+
+/// Test-only: with `COFFER_TEST_AFTER_IMPORT_SEAL=<shell command>` in the environment, `import`
+/// runs the command (without that variable) once its values are sealed, before it takes the
+/// folder's lock: a concurrent writer at the one moment that matters. Debug builds only.
+enum ImportTestHook {
+    #if DEBUG
+    static func afterSeal() {
+        guard let command = getenv("COFFER_TEST_AFTER_IMPORT_SEAL").map({ String(cString: $0) }) else { return }
+        unsetenv("COFFER_TEST_AFTER_IMPORT_SEAL")
+        _ = system(command)
+    }
+    #else
+    @inline(__always) static func afterSeal() {}
+    #endif
+}
 

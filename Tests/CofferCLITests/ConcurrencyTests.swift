@@ -58,4 +58,42 @@ import Testing
         #expect(try box.names() == ["BATCH_A", "BATCH_B", "gen0", "gen1", "gen2", "inline", "old3"])
         #expect(box.value("gen2")?.count == 8)
     }
+
+    /// `import` seals outside the folder's lock: another writer that saves between the seal and
+    /// the lock (run there by a debug-only hook, so the order is fixed) keeps its update, and the
+    /// import lands on the newer file.
+    @Test func importKeepsAWriteBetweenItsSealAndItsLock() throws {
+        let box = try Sandbox()
+        box.makeVault()
+        box.store("before", "present-before-the-import")
+        try box.write(box.work + "/batch.env", "BATCH_A=batch-a-value\nBATCH_B=batch-b-value\n")
+        let result = box.coffer(
+            ["import", "batch.env", "--vault", box.vault, "--passphrase-file", box.passphraseFile],
+            environment: ["COFFER_TEST_AFTER_IMPORT_SEAL": Self.concurrentSet("concurrent", "concurrent-value", box)])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try box.names() == ["BATCH_A", "BATCH_B", "before", "concurrent"])
+        #expect(box.value("concurrent") == "concurrent-value")
+        #expect(box.value("BATCH_B") == "batch-b-value")
+        #expect(box.unlocked(["verify"]).output == "signature ok (generation 4); 4 of 4 values open and verify\n")
+    }
+
+    /// A name the other writer adds meanwhile is a clash found under the lock: conflict, and
+    /// nothing of the import lands.
+    @Test func importRefusesANameAddedBetweenItsSealAndItsLock() throws {
+        let box = try Sandbox()
+        box.makeVault()
+        try box.write(box.work + "/batch.env", "BATCH_A=batch-a-value\nBATCH_B=batch-b-value\n")
+        let result = box.coffer(
+            ["import", "batch.env", "--vault", box.vault, "--passphrase-file", box.passphraseFile],
+            environment: ["COFFER_TEST_AFTER_IMPORT_SEAL": Self.concurrentSet("BATCH_B", "written-first", box)])
+        #expect(result.status == 5)
+        #expect(result.stderr == "coffer: batch.env:2: BATCH_B already exists (global); use --overwrite to replace it\n")
+        #expect(try box.names() == ["BATCH_B"])
+        #expect(box.value("BATCH_B") == "written-first")
+    }
+
+    /// A shell command that sets `name` to `value` in the sandbox's vault.
+    private static func concurrentSet(_ name: String, _ value: String, _ box: Sandbox) -> String {
+        "printf '\(value)' | '\(CofferProcess.executable)' set \(name) --vault '\(box.vault)' --passphrase-file '\(box.passphraseFile)'"
+    }
 }

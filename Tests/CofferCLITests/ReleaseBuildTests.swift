@@ -28,5 +28,26 @@ import Testing
         #expect(debug.status != 0 && box.value("from.debug") == nil, "the debug build no longer honours the hook: this test proves nothing")
     }
 
+    /// With `COFFER_TEST_AFTER_IMPORT_SEAL` set, the debug binary's `import` runs the command
+    /// between its seal and its lock; the release binary does not.
+    @Test(.enabled(if: releaseExecutable != nil, "no release build: run `make release`"))
+    func theReleaseBinaryIgnoresTheImportHook() throws {
+        let box = try Sandbox()
+        box.makeVault()
+        try box.write(box.work + "/one.env", "ONE=one-value\n")
+        let marker = box.root + "/hook-ran"
+        let script = #"COFFER_TEST_AFTER_IMPORT_SEAL=": > '$4'" "$1" import one.env --vault "$2" --passphrase-file "$3""#
+        let ran = CofferProcess.runShell(
+            script, [releaseExecutableOrEmpty, box.vault, box.passphraseFile, marker], environment: box.environment(), cwd: box.work)
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(box.value("ONE") == "one-value")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+
+        try box.write(box.work + "/two.env", "TWO=two-value\n")
+        let debug = box.coffer(["import", "two.env", "--vault", box.vault, "--passphrase-file", box.passphraseFile],
+                               environment: ["COFFER_TEST_AFTER_IMPORT_SEAL": ": > '\(marker)'"])
+        #expect(debug.status == 0 && FileManager.default.fileExists(atPath: marker), "the debug build no longer honours the hook: this test proves nothing")
+    }
+
     private var releaseExecutableOrEmpty: String { Self.releaseExecutable ?? "" }
 }

@@ -407,12 +407,23 @@ public final class Vault {
         hasUnsavedChanges = true
     }
 
-    /// Stores many values in `scope` at once (an import): each is sealed, then all are merged
-    /// into the canonical entry list in one pass, O(N log N) rather than one insertion each.
-    /// A name given twice keeps its last value. Without `overwrite`, an existing name is an
-    /// error and nothing changes. Returns how many existing entries were replaced.
+    /// Stores many values in `scope` at once: `merge(seal(items))`. Returns how many existing
+    /// entries were replaced.
     @discardableResult
     public func setAll(_ items: [(name: String, value: [UInt8])], in scope: Scope = .global, overwrite: Bool = false) throws -> Int {
+        try merge(seal(items, in: scope), overwrite: overwrite)
+    }
+
+    /// Values sealed for this vault under one key, in canonical order, not yet in the vault:
+    /// an import seals (the slow part) before it takes the folder's lock and merges under it.
+    public struct SealedBatch {
+        fileprivate let vaultID: [UInt8]
+        fileprivate let grant: KeyGrant
+        fileprivate let entries: [Entry]
+    }
+
+    /// Seals many values for `scope` (an import). A name given twice keeps its last value.
+    public func seal(_ items: [(name: String, value: [UInt8])], in scope: Scope = .global) throws -> SealedBatch {
         let cipher = try requireWriter()
         var last: [String: Int] = [:]
         for (offset, item) in items.enumerated() {
@@ -426,25 +437,41 @@ public final class Vault {
         // One scope: canonical order is the names' byte order. Offsets are sorted, not entries,
         // which are costly to move.
         let order = last.values.sorted { items[$0].name.utf8.lexicographicallyPrecedes(items[$1].name.utf8) }
-        let incoming = try order.map { offset in
+        let entries = try order.map { offset in
             let item = items[offset]
             let sealed = try Vault.mapKeyErrors { try cipher.seal(item.value, name: item.name, scope: scope) }
             return Entry(name: item.name, scope: scope, created: now, updated: now, flags: 0, description: "", sealedValue: sealed[...])
         }
+        return SealedBatch(vaultID: cipher.vaultID, grant: cipher.grant, entries: entries)
+    }
+
+    /// Whether `batch` was sealed under the key this vault is unlocked with (not so after the
+    /// vault was re-keyed meanwhile: seal again).
+    public func accepts(_ batch: SealedBatch) -> Bool {
+        cipher.map { $0.grant === batch.grant && $0.vaultID == batch.vaultID } ?? false
+    }
+
+    /// Merges `batch` into the canonical entry list in one pass, O(N log N) with the seal rather
+    /// than one insertion each. Without `overwrite`, an existing name is an error and nothing
+    /// changes. Returns how many existing entries were replaced.
+    @discardableResult
+    public func merge(_ batch: SealedBatch, overwrite: Bool = false) throws -> Int {
+        _ = try requireWriter()
+        guard accepts(batch) else { throw CofferError.keyUnavailable("the values were sealed under another key") }
         decodeEntries()
         let existing = decoded!.entries
         var merged: [Entry] = []
-        merged.reserveCapacity(existing.count + incoming.count)
+        merged.reserveCapacity(existing.count + batch.entries.count)
         var replaced = 0, old = 0
-        for var entry in incoming {
+        for var entry in batch.entries {
             while old < existing.count, Entry.precedes(existing[old], entry) {
                 merged.append(existing[old])
                 old += 1
             }
             if old < existing.count, Entry.compare(existing[old], entry) == 0 {
-                guard overwrite else { throw CofferError.entryExists(name: entry.name, scope: scope.description) }
+                guard overwrite else { throw CofferError.entryExists(name: entry.name, scope: entry.scope.description) }
                 var kept = existing[old]
-                kept.updated = max(now, kept.created)
+                kept.updated = max(entry.updated, kept.created)
                 kept.sealedValue = entry.sealedValue
                 entry = kept
                 replaced += 1
@@ -454,7 +481,7 @@ public final class Vault {
         }
         merged += existing[old...]
         decoded!.entries = merged
-        sealedSinceSave += incoming.map { ($0.scope, $0.name) }
+        sealedSinceSave += batch.entries.map { ($0.scope, $0.name) }
         hasUnsavedChanges = true
         return replaced
     }
