@@ -26,7 +26,8 @@ with open(path, "w") as out:
 PY
         vault="$WORK/import-$n.coffer"
         "$C" init --vault "$vault" --kdf-ops 1 --kdf-memory 8 --passphrase-file "$WORK/passphrase" 2>/dev/null
-        /usr/bin/time -f "$n entries: %e s, peak %M KiB" \
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        /usr/bin/time -f "$n entries: %e s wall, %U s user + %S s sys, peak %M KiB, load $load before" \
             "$C" import "$WORK/import-$n.env" --vault "$vault" --passphrase-file "$WORK/passphrase" 2>&1 | grep entries
     done
 done

@@ -76,6 +76,7 @@ extension CofferCommand {
             }) { vault in
                 let existing = try refuseClashes(vault)
                 try vault.merge(sealed!, overwrite: true)
+                sealed = nil  // now in the vault's entry list: not kept through the save
                 return (Set(existing.map(\.name)), StoreWarnings.lines(for: secrets.map { ($0.name, $0.value.count) }, in: vault))
             }
             warnings.forEach(Terminal.warn)
