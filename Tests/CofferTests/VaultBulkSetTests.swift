@@ -29,4 +29,27 @@ import Testing
         #expect(try reopened.value(for: "m.existing") == Array("new".utf8))
         #expect(reopened.entry("m.existing")?.description == "kept")
     }
+
+    /// `setAll` in the two steps import takes around the folder's lock: a batch merges into
+    /// another reading of the same file unlocked with the same grant (the file re-read under the
+    /// lock), and is refused by one unlocked afresh, whose key may have changed meanwhile.
+    @Test func aSealedBatchMergesOnlyUnderTheKeyItWasSealedWith() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("secrets.coffer")
+        let vault = try Vault.create(at: path, passphrase: secure(testPassphrase), kdf: testKDF)
+        try vault.save()
+        let batch = try vault.seal([("b", Array("2".utf8)), ("a", Array("1".utf8))])
+
+        let unlockedAfresh = try Vault.open(at: path)
+        try unlockedAfresh.unlock(passphrase: secure(testPassphrase))
+        #expect(!unlockedAfresh.accepts(batch))
+        #expect(throws: CofferError.keyUnavailable("the values were sealed under another key")) { try unlockedAfresh.merge(batch) }
+
+        let reread = try Vault.open(at: path)
+        try reread.unlock(grant: try #require(vault.keyGrant))
+        #expect(try reread.merge(batch) == 0)
+        try reread.save()
+        #expect(try reread.value(for: "a") == Array("1".utf8))
+        #expect(reread.entries.map(\.name) == ["a", "b"])
+    }
 }
