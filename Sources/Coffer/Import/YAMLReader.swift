@@ -217,7 +217,7 @@ struct YAMLReader {
                 throw failure("a key must be a single value, not a map or list", line: keyEvent.line)
             }
             if isExplicitKey(keyEvent) { throw failure("explicit keys (?) are not supported", line: keyEvent.line) }
-            if let anchor = keyEvent.anchor { anchors[anchor] = (.text(key), 0) }
+            if let anchor = keyEvent.anchor { anchors[anchor] = (.text(key), 1) }
             let value = try node(try next())
             try builder.add(key: key, isMerge: isMerge, line: keyEvent.line, value: value, reader: self)
         }
