@@ -31,6 +31,8 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        // fstatfs(2): whether a vault lies on a local file system (Specs/fast-read.md).
+        .systemLibrary(name: "CFileSystemInfo"),
         // prctl(2), which Swift cannot call directly (it is variadic).
         .systemLibrary(name: "CProcessControl"),
         // Only to decrypt passphrase-protected OpenSSH private keys (bcrypt-pbkdf, AES-CTR).
@@ -44,7 +46,7 @@ let package = Package(
         .target(name: "CofferRotation", dependencies: ["CofferCrypto", "CofferCodec"]),
         .target(
             name: "Coffer",
-            dependencies: ["CofferCrypto", "CofferCodec", "CofferRotation", "CYAML"]
+            dependencies: ["CofferCrypto", "CofferCodec", "CofferRotation", "CYAML", "CFileSystemInfo"]
         ),
         .target(
             name: "CofferC",

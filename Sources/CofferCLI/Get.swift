@@ -16,7 +16,7 @@ extension CofferCommand {
         @OptionGroup var unlock: UnlockOptions
 
         func run() throws {
-            let vault = try location.open()
+            let vault = try location.open(reading: name, for: scopeOptions.scope)
             let entry = try vault.revealableEntry(name, for: scopeOptions.scope)
             try unlock.unlock(vault)
             var value = try vault.value(for: name, in: entry.scope)

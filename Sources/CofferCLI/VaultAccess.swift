@@ -14,7 +14,24 @@ extension VaultOptions {
     /// `open`, and what it warned about: the trust findings, and a break the history check found.
     func openWithFindings() throws -> (vault: Vault, findings: [TrustStore.Finding], historyBreak: String?) {
         let path = try resolvedPath()
-        let vault = try Vault.open(at: path)
+        return try checkingTrust(Vault.open(at: path), at: path)
+    }
+
+    /// `open` for reading `name` as a reader selecting `scope` sees it. With a session, a file
+    /// unchanged since this shell verified it is read in part (Specs/fast-read.md); the trust
+    /// rules apply on every read all the same.
+    func open(reading name: String, for scope: Scope) throws -> Vault {
+        let path = try resolvedPath()
+        let states = ProcessInfoLite.environment[SessionStore.environmentVariable].flatMap { VerifiedStates(store: Sessions.store, token: $0) }
+        let read = try VerifiedRead(at: path, lookups: scope.visibleScopes.map { (name, $0) }, states: states)
+        KeySources.report(read.throughRecord ? "file unchanged since verified: read without re-hashing it" : "verified the whole file")
+        let vault = try checkingTrust(read.vault, at: path).vault
+        read.rememberState()
+        return vault
+    }
+
+    /// The trust rules on a vault just read from `path`; refuses what they block, warns of the rest.
+    private func checkingTrust(_ vault: Vault, at path: String) throws -> (vault: Vault, findings: [TrustStore.Finding], historyBreak: String?) {
         let opening = try Self.trust.open(vault, at: path, branch: GitBranch.current(forFileAt: path), pins: try pins())
         if let historyBreak = opening.historyBreak { Terminal.warn(historyBreak + "; writes are refused") }
         for finding in opening.findings { Terminal.warn(finding.message) }

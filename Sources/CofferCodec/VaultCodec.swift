@@ -38,28 +38,61 @@ public enum VaultDecoder {
     private static func read(
         _ bytes: [UInt8], count: (Int) -> Void, entry: (ByteReader, Int, EntryFields) -> Void
     ) throws(CodecError) -> VaultFile {
-        guard bytes.count >= VaultFile.magic.count, bytes.starts(with: VaultFile.magic) else { throw .notAVault }
-        guard bytes.count <= Limits.fileBytes else {
-            throw .malformed(part: "file", reason: "larger than \(Limits.fileBytes) bytes")
-        }
-        let minimum = VaultFile.magic.count + 2
-        guard bytes.count >= minimum else { throw .malformed(part: "header", reason: "truncated") }
-        let major = bytes[8], minor = bytes[9]
-        guard major == VaultFile.major else { throw .unsupportedVersion(major: Int(major), minor: Int(minor)) }
-        guard bytes.count >= minimum + VaultFile.signatureByteCount else {
+        let minor = try version(bytes)
+        guard bytes.count >= versionByteCount + VaultFile.signatureByteCount else {
             throw .malformed(part: "header", reason: "truncated")
         }
         return try bytes.withUnsafeBufferPointer { buffer throws(CodecError) in
             var reader = ByteReader(buffer, end: bytes.count - VaultFile.signatureByteCount)
-            _ = try reader.take(minimum)
+            _ = try reader.take(versionByteCount)
             return try read(&reader, minor: minor, count: count, entry: entry)
         }
+    }
+
+    /// The magic and the major and minor versions.
+    static let versionByteCount = VaultFile.magic.count + 2
+
+    /// Checks the magic, the size and the major version of a file (or of its first bytes); returns the minor.
+    static func version(_ bytes: [UInt8]) throws(CodecError) -> UInt8 {
+        guard bytes.count >= VaultFile.magic.count, bytes.starts(with: VaultFile.magic) else { throw .notAVault }
+        guard bytes.count <= Limits.fileBytes else {
+            throw .malformed(part: "file", reason: "larger than \(Limits.fileBytes) bytes")
+        }
+        guard bytes.count >= versionByteCount else { throw .malformed(part: "header", reason: "truncated") }
+        let major = bytes[8], minor = bytes[9]
+        guard major == VaultFile.major else { throw .unsupportedVersion(major: Int(major), minor: Int(minor)) }
+        return minor
     }
 
     /// `read` from the vault id on, the magic and version already checked.
     private static func read(
         _ reader: inout ByteReader, minor: UInt8, count: (Int) -> Void, entry: (ByteReader, Int, EntryFields) -> Void
     ) throws(CodecError) -> VaultFile {
+        var file = try readHead(&reader, minor: minor)
+        reader.part = .entries
+        let entryCount = try reader.bounded(Limits.entries, "entry count")
+        // Each entry takes at least 50 bytes: refuse counts the file cannot hold before reserving.
+        guard entryCount <= reader.remaining / 50 else { throw reader.fail("entry count exceeds the file's size") }
+        count(entryCount)
+        var previous: EntryFields?
+        for _ in 0..<entryCount {
+            let offset = reader.offset
+            let fields = try scanEntry(&reader)
+            if let previous, reader.compare(previous, fields) >= 0 {
+                throw reader.fail("entries out of order or duplicated")
+            }
+            entry(reader, offset, fields)
+            previous = fields
+        }
+        guard reader.remaining == 0 else {
+            throw CodecError.malformed(part: "file", reason: "unexpected bytes before the signature")
+        }
+        file.signature = Array(reader.bytes.suffix(VaultFile.signatureByteCount))
+        return file
+    }
+
+    /// The vault id, generation, key chain, extensions and slots, each checked; no entries, no signature.
+    static func readHead(_ reader: inout ByteReader, minor: UInt8) throws(CodecError) -> VaultFile {
         let vaultID = try reader.array(VaultFile.vaultIDByteCount)
         let generation = try reader.u64()
         guard generation > 0 else { throw reader.fail("generation 0 (the first save writes 1)") }
@@ -84,28 +117,9 @@ public enum VaultDecoder {
             }
             slots.append(slot)
         }
-
-        reader.part = .entries
-        let entryCount = try reader.bounded(Limits.entries, "entry count")
-        // Each entry takes at least 50 bytes: refuse counts the file cannot hold before reserving.
-        guard entryCount <= reader.remaining / 50 else { throw reader.fail("entry count exceeds the file's size") }
-        count(entryCount)
-        var previous: EntryFields?
-        for _ in 0..<entryCount {
-            let offset = reader.offset
-            let fields = try scanEntry(&reader)
-            if let previous, reader.compare(previous, fields) >= 0 {
-                throw reader.fail("entries out of order or duplicated")
-            }
-            entry(reader, offset, fields)
-            previous = fields
-        }
-        guard reader.remaining == 0 else {
-            throw CodecError.malformed(part: "file", reason: "unexpected bytes before the signature")
-        }
         return VaultFile(
             minor: minor, vaultID: vaultID, generation: generation, keyChain: keyChain, slots: slots,
-            entries: [], signature: Array(reader.bytes.suffix(VaultFile.signatureByteCount)))
+            entries: [], signature: [])
     }
 
     private static func decodeKeyChain(_ reader: inout ByteReader) throws(CodecError) -> KeyChain {
@@ -214,9 +228,9 @@ struct EntryFields {
 public struct VaultIndex: Sendable {
     /// Everything but the entries (`entries` is empty here).
     public let header: VaultFile
-    private let bytes: [UInt8]
+    let bytes: [UInt8]
     /// Where each entry starts, in canonical order.
-    private let entryOffsets: [Int]
+    let entryOffsets: [Int]
 
     init(header: VaultFile, bytes: [UInt8], entryOffsets: [Int]) {
         self.header = header

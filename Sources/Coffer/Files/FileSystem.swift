@@ -37,41 +37,9 @@ enum FileSystem {
         return realPath(path) ?? path
     }
 
-    /// The whole file, read to its end whatever it is (a regular file, a pipe, a FIFO, a terminal),
-    /// refusing anything larger than `limit` bytes: a regular file before reading it, any other
-    /// input once it has sent more. A regular file is read into a buffer of its size (plus the one
-    /// byte that shows its end), so it costs one read and no copy.
+    /// The whole file, read to its end whatever it is (`OpenFile.readAll`).
     static func read(_ path: String, limit: Int) throws -> [UInt8] {
-        let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else {
-            throw errno == ENOENT ? CofferError.io(path: path, reason: "no such file") : ioError(path)
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ioError(path) }
-        let isRegular = info.st_mode & S_IFMT == S_IFREG
-        let tooLarge = CofferError.corrupted(part: "file: larger than \(limit) bytes")
-        guard !isRegular || info.st_size <= limit else { throw tooLarge }
-        var bytes: [UInt8] = []
-        var capacity = isRegular ? Int(info.st_size) + 1 : min(limit + 1, 1 << 16)
-        while true {
-            let start = bytes.count
-            var ended = false
-            let grown = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, done in
-                if start > 0 { _ = buffer.initialize(fromContentsOf: bytes) }
-                done = start
-                while done < capacity {
-                    let count = retrying { Glibc.read(fd, buffer.baseAddress! + done, capacity - done) }
-                    guard count >= 0 else { throw ioError(path) }
-                    if count == 0 { ended = true; return }
-                    done += count
-                }
-            }
-            bytes = grown
-            if ended { return bytes }
-            guard bytes.count <= limit else { throw tooLarge }
-            capacity = min(limit + 1, capacity * 2)
-        }
+        try OpenFile(path).readAll(limit: limit)
     }
 
     /// The last `count` bytes of a file (all of it when shorter); nil when it does not exist.

@@ -265,13 +265,14 @@ public struct SessionStore: Sendable {
         files(of: vaultID).filter { unlink($0.path) == 0 }.count
     }
 
-    /// Ends every session in the folder; returns how many.
+    /// Ends every session in the folder, and removes the verified file states; returns how many sessions.
     @discardableResult
     public func endAll() -> Int {
         var count = 0
         for name in names() {
             if name.hasSuffix(Self.suffix), unlink(folder + "/" + name) == 0 { count += 1 }
             if name.contains(Self.suffix + ".tmp-") { unlink(folder + "/" + name) }
+            if VerifiedStates.isRecord(name) { unlink(folder + "/" + name) }
         }
         return count
     }

@@ -50,8 +50,8 @@ public final class Vault {
     }
     /// The file with its entries decoded; nil while only `index` is at hand.
     private var decoded: VaultFile?
-    /// The file as read and checked, its entries not yet decoded.
-    private var index: VaultIndex?
+    /// The file as read and checked (in full, or through a verified state), its entries not yet decoded.
+    private var index: (any EntryIndex)?
     /// The file without its entries: enough for ids, generation, keys and slots.
     private var header: VaultFile { decoded ?? index!.header }
 
@@ -78,7 +78,7 @@ public final class Vault {
         self.signatureOnDisk = signatureOnDisk
     }
 
-    init(path: String, index: VaultIndex) {
+    init(path: String, index: any EntryIndex) {
         self.path = path
         self.index = index
         self.signatureOnDisk = index.header.signature

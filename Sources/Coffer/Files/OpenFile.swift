@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import CFileSystemInfo
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file opened once for reading, with what `fstat` of that descriptor said: every later read
+/// (`readAll`, `read(at:count:)`) is of the file whose state `state` describes, whatever the
+/// path names meanwhile.
+final class OpenFile {
+    let path: String
+    private let fd: Int32
+    private let info: stat
+
+    init(_ path: String) throws {
+        self.path = path
+        fd = FileSystem.retrying { open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else {
+            throw errno == ENOENT ? CofferError.io(path: path, reason: "no such file") : FileSystem.ioError(path)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let error = FileSystem.ioError(path)
+            close(fd)
+            throw error
+        }
+        self.info = info
+    }
+
+    deinit { close(fd) }
+
+    var isRegular: Bool { info.st_mode & S_IFMT == S_IFREG }
+    var size: Int { Int(info.st_size) }
+
+    /// Device, inode, size and modification and change times to the nanosecond.
+    var state: FileState {
+        #if os(Linux)
+        FileState(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: UInt64(info.st_size),
+            modified: FileTime(info.st_mtim), changed: FileTime(info.st_ctim))
+        #else
+        FileState(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: UInt64(info.st_size),
+            modified: FileTime(info.st_mtimespec), changed: FileTime(info.st_ctimespec))
+        #endif
+    }
+
+    /// Whether the file lies on a local file system whose times come from this machine's clock
+    /// (Specs/fast-read.md): ext2/3/4, XFS, Btrfs, tmpfs, overlayfs, ZFS, F2FS.
+    var isOnLocalFileSystem: Bool {
+        #if os(Linux)
+        var info = statfs()
+        guard fstatfs(fd, &info) == 0 else { return false }
+        return [0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0x794C_7630, 0x2FC1_2FC1, 0xF2F5_2010].contains(Int64(info.f_type))
+        #else
+        return false
+        #endif
+    }
+
+    /// The whole file, read to its end whatever it is (a regular file, a pipe, a FIFO, a terminal),
+    /// refusing anything larger than `limit` bytes: a regular file before reading it, any other
+    /// input once it has sent more. A regular file is read into a buffer of its size (plus the one
+    /// byte that shows its end), so it costs one read and no copy.
+    func readAll(limit: Int) throws -> [UInt8] {
+        let tooLarge = CofferError.corrupted(part: "file: larger than \(limit) bytes")
+        guard !isRegular || info.st_size <= limit else { throw tooLarge }
+        var bytes: [UInt8] = []
+        var capacity = isRegular ? Int(info.st_size) + 1 : min(limit + 1, 1 << 16)
+        while true {
+            let start = bytes.count
+            var ended = false
+            let grown = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, done in
+                if start > 0 { _ = buffer.initialize(fromContentsOf: bytes) }
+                done = start
+                while done < capacity {
+                    let count = FileSystem.retrying { Glibc.read(fd, buffer.baseAddress! + done, capacity - done) }
+                    guard count >= 0 else { throw FileSystem.ioError(path) }
+                    if count == 0 { ended = true; return }
+                    done += count
+                }
+            }
+            bytes = grown
+            if ended { return bytes }
+            guard bytes.count <= limit else { throw tooLarge }
+            capacity = min(limit + 1, capacity * 2)
+        }
+    }
+
+    /// Exactly `count` bytes at `offset` (`pread`); a short read is an error.
+    func read(at offset: Int, count: Int) throws -> [UInt8] {
+        guard count > 0 else { return [] }
+        let bytes = try [UInt8](unsafeUninitializedCapacity: count) { buffer, done in
+            done = 0
+            while done < count {
+                let got = FileSystem.retrying { pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done)) }
+                guard got > 0 else { throw got == 0 ? CofferError.io(path: path, reason: "shorter than expected") : FileSystem.ioError(path) }
+                done += got
+            }
+        }
+        return bytes
+    }
+}
+
+/// A file time: seconds and nanoseconds since the epoch.
+struct FileTime: Equatable, Comparable {
+    var seconds: Int64
+    var nanoseconds: Int64
+
+    init(seconds: Int64, nanoseconds: Int64) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    init(_ time: timespec) {
+        self.init(seconds: Int64(time.tv_sec), nanoseconds: Int64(time.tv_nsec))
+    }
+
+    /// The real-time clock now.
+    static func now() -> FileTime {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return FileTime(time)
+    }
+
+    static func < (a: FileTime, b: FileTime) -> Bool {
+        (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds)
+    }
+}
+
+/// What `fstat` tells of a file that changes whenever its content does (Specs/fast-read.md).
+struct FileState: Equatable {
+    var device: UInt64
+    var inode: UInt64
+    var size: UInt64
+    var modified: FileTime
+    var changed: FileTime
+}

@@ -1,0 +1,335 @@
+import Coffer
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads that skip re-hashing an unchanged file (Specs/fast-read.md, issue 22): after a verified
+/// `get`, every way an attacker changes the vault (bytes flipped in place, mtime restored with
+/// `touch -d`, within the same second, replaced by rename, truncated and grown again, a forged
+/// record, a rolled back copy) makes the next `get` verify the whole file again, with a session
+/// and without, and the tampered file is refused with exit 4.
+@Suite struct FastReadAttackTests {
+    /// A vault with a few entries, a runtime folder, a session token and an identity with a slot.
+    struct Fixture {
+        let sandbox: Sandbox
+        let runtime: String
+        let identity: String
+        let token: String
+
+        static let value = "hunter2-value"
+
+        init(entries extra: [(String, String)] = []) throws {
+            sandbox = try Sandbox()
+            runtime = sandbox.root + "/run"
+            #expect(mkdir(runtime, 0o700) == 0)
+            sandbox.makeVault()
+            sandbox.store("pg.password", Self.value)
+            sandbox.store("api.key", "api-prod-value", ["--project", "P", "--domain", "prod"])
+            if !extra.isEmpty {
+                let text = extra.map { "\($0.0)=\($0.1)\n" }.joined()
+                let dotenv = sandbox.root + "/bulk.env"
+                try sandbox.write(dotenv, text)
+                let imported = sandbox.unlocked(["import", dotenv])
+                #expect(imported.status == 0, "\(imported.stderr)")
+            }
+            identity = sandbox.root + "/identity.txt"
+            let made = sandbox.coffer(["keygen", "-o", identity])
+            #expect(made.status == 0, "\(made.stderr)")
+            let added = sandbox.unlocked(["slots", "add-recipient", made.output.trimmingCharacters(in: .newlines)])
+            #expect(added.status == 0, "\(added.stderr)")
+            let unlocked = sandbox.coffer(
+                ["unlock", "--raw", "--vault", sandbox.vault, "--passphrase-file", sandbox.passphraseFile],
+                environment: ["XDG_RUNTIME_DIR": runtime])
+            #expect(unlocked.status == 0, "\(unlocked.stderr)")
+            token = unlocked.output.trimmingCharacters(in: .newlines)
+        }
+
+        /// The environment of the shell. Files written by the test are seconds old at most, so the
+        /// racy rule (2 s) would keep every record from being made: the debug build's hook sets
+        /// the window to 0, or with `racy` to an hour, so that the rule holds however slowly the
+        /// test runs.
+        func environment(session: Bool, racy: Bool = false) -> [String: String] {
+            var environment = ["XDG_RUNTIME_DIR": runtime, "COFFER_NO_DEFAULT_IDENTITIES": "1"]
+            if session { environment["COFFER_SESSION"] = token }
+            environment["COFFER_TEST_RACY_SECONDS"] = racy ? "3600" : "0"
+            return environment
+        }
+
+        /// `coffer get -v name` with the session.
+        @discardableResult
+        func get(_ name: String = "pg.password", _ options: [String] = [], racy: Bool = false) -> CofferResult {
+            sandbox.coffer(["get", "-v", name, "--vault", sandbox.vault] + options, environment: environment(session: true, racy: racy))
+        }
+
+        /// The same read without a session: by passphrase file, then by identity file.
+        var sessionlessReads: [CofferResult] {
+            [["--passphrase-file", sandbox.passphraseFile], ["-i", identity]].map { key in
+                sandbox.coffer(["get", "-v", "pg.password", "--vault", sandbox.vault] + key, environment: environment(session: false))
+            }
+        }
+
+        /// The verified-state records in the session folder.
+        var records: [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: runtime + "/coffer")) ?? [])
+                .filter { $0.hasSuffix(".verified") }.map { runtime + "/coffer/" + $0 }
+        }
+
+        /// A verified `get` that leaves a record, read back unchanged through it.
+        func verifiedRead() {
+            let first = get()
+            #expect(first.status == 0 && first.output == Self.value, "\(first.stderr)")
+            #expect(first.stderr.contains(Self.full), "\(first.stderr)")
+            #expect(records.count == 1)
+            let second = get()
+            #expect(second.status == 0 && second.output == Self.value, "\(second.stderr)")
+            #expect(second.stderr.contains(Self.unchanged), "\(second.stderr)")
+        }
+
+        /// The next read, with the session and without, verifies the whole file and refuses it (exit 4).
+        func expectRefusedAfterFullVerification(sourceLocation: SourceLocation = #_sourceLocation) {
+            let read = get()
+            #expect(read.status == 4, "exit \(read.status): \(read.stderr)", sourceLocation: sourceLocation)
+            // Only hashing the whole file finds the signature broken.
+            #expect(read.stderr.contains(Self.refused), "\(read.stderr)", sourceLocation: sourceLocation)
+            #expect(!read.stderr.contains(Self.unchanged), "\(read.stderr)", sourceLocation: sourceLocation)
+            #expect(read.stdout.isEmpty, sourceLocation: sourceLocation)
+            for sessionless in sessionlessReads {
+                #expect(sessionless.stderr.contains(Self.refused), "\(sessionless.stderr)", sourceLocation: sourceLocation)
+                #expect(sessionless.status == 4, "exit \(sessionless.status): \(sessionless.stderr)", sourceLocation: sourceLocation)
+                #expect(sessionless.stdout.isEmpty, sourceLocation: sourceLocation)
+            }
+        }
+
+        static let full = "verified the whole file"
+        static let unchanged = "unchanged since verified"
+        static let refused = "failed verification (signature)"
+    }
+
+    // MARK: File helpers (what an attacker with write access to the repository does)
+
+    static func times(_ path: String) -> (mtime: timespec, ctime: timespec, inode: UInt64, size: Int) {
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        return (info.st_mtim, info.st_ctim, UInt64(info.st_ino), Int(info.st_size))
+    }
+
+    /// `touch -d @S.N path`: the modification time set back to `mtime`, to the nanosecond.
+    static func restoreMtime(_ path: String, _ mtime: timespec) throws {
+        let stamp = "@\(mtime.tv_sec)." + String(String(mtime.tv_nsec + 1_000_000_000).dropFirst())
+        let touched = try ProcessRunner.run(["touch", "-m", "-d", stamp, path])
+        #expect(touched == 0)
+    }
+
+    /// Overwrites `bytes` at `offset` in place: same inode, same size.
+    static func writeInPlace(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seek(toOffset: UInt64(offset))
+        try handle.write(contentsOf: Data(bytes))
+        try handle.close()
+    }
+
+    /// Flips one byte in place and sets the modification time back, as `touch -d` does.
+    static func flipInPlace(_ path: String, at offset: Int) throws {
+        let before = times(path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try writeInPlace(path, at: offset, [bytes[offset] ^ 0x01])
+        try restoreMtime(path, before.mtime)
+        let after = times(path)
+        #expect(after.inode == before.inode && after.size == before.size)
+        #expect(after.mtime.tv_sec == before.mtime.tv_sec && after.mtime.tv_nsec == before.mtime.tv_nsec)
+    }
+
+    /// An offset inside the last entry's sealed value (`api.key`, not the entry read): only the
+    /// signature over the whole file covers it.
+    static func otherEntryCiphertext(_ path: String) -> Int {
+        times(path).size - 64 - 5
+    }
+
+    // MARK: Attacks
+
+    @Test func anUnchangedFileIsReadThroughItsRecord() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        let scoped = fixture.get("api.key", ["--project", "P", "--domain", "prod"])
+        #expect(scoped.status == 0 && scoped.output == "api-prod-value", "\(scoped.stderr)")
+        #expect(scoped.stderr.contains(Fixture.unchanged))
+        let fallback = fixture.get("pg.password", ["--project", "P", "--domain", "prod"])
+        #expect(fallback.output == Fixture.value && fallback.stderr.contains(Fixture.unchanged))
+        let missing = fixture.get("no.such")
+        #expect(missing.status == 2, "\(missing.stderr)")
+    }
+
+    @Test func entriesAcrossManyCheckpointBlocksAreFoundThroughTheRecord() throws {
+        let names = (0..<300).map { String(format: "k%03d", $0) }
+        let fixture = try Fixture(entries: names.map { ($0, "v-" + $0) })
+        fixture.verifiedRead()
+        for name in ["k000", "k127", "k128", "k129", "k255", "k256", "k299", "api.key"] where name != "api.key" {
+            let read = fixture.get(name)
+            #expect(read.status == 0 && read.output == "v-" + name, "\(name): \(read.stderr)")
+            #expect(read.stderr.contains(Fixture.unchanged), "\(read.stderr)")
+        }
+        #expect(fixture.get("k1000").status == 2)
+        #expect(fixture.get("a").status == 2)
+        #expect(fixture.get("zzz").status == 2)
+    }
+
+    @Test func attackSameSizeByteFlipInAnotherEntrysCiphertextWithMtimeRestored() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        try Self.flipInPlace(fixture.sandbox.vault, at: Self.otherEntryCiphertext(fixture.sandbox.vault))
+        fixture.expectRefusedAfterFullVerification()
+    }
+
+    @Test func attackSameSizeByteFlipInTheSignatureWithMtimeRestored() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        try Self.flipInPlace(fixture.sandbox.vault, at: Self.times(fixture.sandbox.vault).size - 1)
+        fixture.expectRefusedAfterFullVerification()
+    }
+
+    /// The verified read, the change and the next read all within one second: the nanosecond
+    /// ctime the change set tells.
+    @Test func attackWithinTheSameSecondIsCaught() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        let recorded = Self.times(fixture.sandbox.vault)
+        try Self.flipInPlace(fixture.sandbox.vault, at: Self.otherEntryCiphertext(fixture.sandbox.vault))
+        let changed = Self.times(fixture.sandbox.vault)
+        #expect(changed.ctime.tv_sec != recorded.ctime.tv_sec || changed.ctime.tv_nsec != recorded.ctime.tv_nsec)
+        fixture.expectRefusedAfterFullVerification()
+    }
+
+    /// A file changed within the racy window before its verifying read (2 s by default, an hour
+    /// here) is never recorded: a change in the same timestamp tick could not be seen later.
+    @Test func aRacyFileStateIsNotRecordedAndATamperedOneIsRefused() throws {
+        let fixture = try Fixture()
+        let first = fixture.get(racy: true)
+        #expect(first.status == 0 && first.output == Fixture.value, "\(first.stderr)")
+        #expect(first.stderr.contains(Fixture.full))
+        #expect(fixture.records.isEmpty)
+        try Self.flipInPlace(fixture.sandbox.vault, at: Self.otherEntryCiphertext(fixture.sandbox.vault))
+        let read = fixture.get(racy: true)
+        #expect(read.status == 4 && read.stderr.contains(Fixture.refused), "\(read.stderr)")
+    }
+
+    @Test func attackReplacedByRenameWithAForgedCopy() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        let path = fixture.sandbox.vault
+        let forged = path + ".forged"
+        #expect(try ProcessRunner.run(["cp", "-p", path, forged]) == 0)
+        try Self.writeInPlace(forged, at: Self.otherEntryCiphertext(forged), [0x00, 0x01, 0x02])
+        try Self.restoreMtime(forged, Self.times(path).mtime)
+        #expect(rename(forged, path) == 0)
+        fixture.expectRefusedAfterFullVerification()
+    }
+
+    /// An older generation of the vault (the same size: the value replaced has the same length),
+    /// copied in place over the verified inode with the mtime restored: device, inode, size and
+    /// mtime are all the record's. The ctime is not, so it is verified in full, and the trust
+    /// store's rollback rule applies: the read warns, a write is refused.
+    @Test func attackRolledBackCopyWithIdenticalInodeSizeAndMtimeIsCheckedInFull() throws {
+        let fixture = try Fixture()
+        let path = fixture.sandbox.vault
+        let older = fixture.sandbox.bytes(path)
+        fixture.sandbox.store("pg.password", "hunter3-value", ["--overwrite"])
+        let read = fixture.get()
+        #expect(read.output == "hunter3-value" && read.stderr.contains(Fixture.full), "\(read.stderr)")
+        #expect(fixture.get().stderr.contains(Fixture.unchanged))
+        let recorded = Self.times(path)
+        #expect(older.count == recorded.size)
+        try Self.writeInPlace(path, at: 0, older)
+        try Self.restoreMtime(path, recorded.mtime)
+        let now = Self.times(path)
+        #expect(now.inode == recorded.inode && now.size == recorded.size && now.mtime.tv_nsec == recorded.mtime.tv_nsec)
+
+        let rolledBack = fixture.get()
+        #expect(rolledBack.stderr.contains(Fixture.full) && rolledBack.stderr.contains("rollback"), "\(rolledBack.stderr)")
+        #expect(!rolledBack.stderr.contains(Fixture.unchanged))
+        let write = fixture.sandbox.coffer(
+            ["set", "other", "--vault", path], stdin: Array("x".utf8), environment: fixture.environment(session: true))
+        #expect(write.status == 4, "\(write.stderr)")
+        // Reads keep checking it in full and keep warning: the rolled back state is never vouched for silently.
+        let again = fixture.get()
+        #expect(again.stderr.contains("rollback"), "\(again.stderr)")
+    }
+
+    @Test func attackTruncatedAndGrownAgainToTheSameSizeAndMtime() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        let path = fixture.sandbox.vault
+        let before = Self.times(path)
+        var bytes = fixture.sandbox.bytes(path)
+        bytes[Self.otherEntryCiphertext(path)] ^= 0x80
+        #expect(truncate(path, 0) == 0)
+        try Self.writeInPlace(path, at: 0, bytes)
+        try Self.restoreMtime(path, before.mtime)
+        let after = Self.times(path)
+        #expect(after.inode == before.inode && after.size == before.size)
+        fixture.expectRefusedAfterFullVerification()
+    }
+
+    /// The attacker can write the session folder but has no token: a record rewritten to match
+    /// the tampered file's stat fields keeps a MAC that no longer verifies.
+    @Test func attackForgedRecordMatchingTheTamperedFileIsIgnored() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        let path = fixture.sandbox.vault
+        try Self.flipInPlace(path, at: Self.otherEntryCiphertext(path))
+        let record = try #require(fixture.records.first)
+        var bytes = fixture.sandbox.bytes(record)
+        // made (16 bytes) after the magic, then device, inode, size; then mtime and ctime.
+        let ctime = Self.times(path).ctime
+        var offset = 8 + 16 + 24 + 16
+        for field in [Int64(ctime.tv_sec), Int64(ctime.tv_nsec)] {
+            withUnsafeBytes(of: field.littleEndian) { bytes.replaceSubrange(offset..<offset + 8, with: $0) }
+            offset += 8
+        }
+        try fixture.sandbox.write(record, bytes)
+        fixture.expectRefusedAfterFullVerification()
+    }
+
+    @Test func forgedRecordOfGarbageIsIgnoredAndReplaced() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        let record = try #require(fixture.records.first)
+        try fixture.sandbox.write(record, Array(repeating: 0x41, count: 300))
+        let read = fixture.get()
+        #expect(read.status == 0 && read.output == Fixture.value && read.stderr.contains(Fixture.full), "\(read.stderr)")
+        #expect(fixture.get().stderr.contains(Fixture.unchanged))
+    }
+
+    /// The trust rules run on every read, also through a record: a pin that names another
+    /// vault refuses the recorded one.
+    @Test func attackSubstitutedVaultRefusedByPinAlsoThroughARecord() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        let other = try Sandbox()
+        other.makeVault()
+        let pin = other.coffer(["pin", "--vault", other.vault]).output.trimmingCharacters(in: .newlines)
+        let read = fixture.get("pg.password", ["--pin", pin])
+        #expect(read.status == 4 && read.stdout.isEmpty, "\(read.stderr)")
+    }
+
+    @Test func lockingEveryVaultRemovesTheRecords() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        let locked = fixture.sandbox.coffer(["lock", "--all"], environment: fixture.environment(session: true))
+        #expect(locked.status == 0, "\(locked.stderr)")
+        #expect(fixture.records.isEmpty)
+    }
+}
+
+/// Runs a tool and returns its exit status.
+enum ProcessRunner {
+    static func run(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
