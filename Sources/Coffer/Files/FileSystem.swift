@@ -37,9 +37,56 @@ enum FileSystem {
         return realPath(path) ?? path
     }
 
-    /// The whole file, read to its end whatever it is (`OpenFile.readAll`).
+    /// The whole file, read to its end whatever it is (`readAll`).
     static func read(_ path: String, limit: Int) throws -> [UInt8] {
-        try OpenFile(path).readAll(limit: limit)
+        let (fd, info) = try openForReading(path)
+        defer { close(fd) }
+        return try readAll(fd, info, path: path, limit: limit)
+    }
+
+    /// `path` opened read-only, with `fstat` of the descriptor.
+    static func openForReading(_ path: String) throws -> (fd: Int32, info: stat) {
+        let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else {
+            throw errno == ENOENT ? CofferError.io(path: path, reason: "no such file") : ioError(path)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let error = ioError(path)
+            close(fd)
+            throw error
+        }
+        return (fd, info)
+    }
+
+    /// The whole of open file `fd`, read to its end whatever it is (a regular file, a pipe, a FIFO,
+    /// a terminal), refusing anything larger than `limit` bytes: a regular file before reading it,
+    /// any other input once it has sent more. A regular file is read into a buffer of its size
+    /// (plus the one byte that shows its end), so it costs one read and no copy.
+    static func readAll(_ fd: Int32, _ info: stat, path: String, limit: Int) throws -> [UInt8] {
+        let isRegular = info.st_mode & S_IFMT == S_IFREG
+        let tooLarge = CofferError.corrupted(part: "file: larger than \(limit) bytes")
+        guard !isRegular || info.st_size <= limit else { throw tooLarge }
+        var bytes: [UInt8] = []
+        var capacity = isRegular ? Int(info.st_size) + 1 : min(limit + 1, 1 << 16)
+        while true {
+            let start = bytes.count
+            var ended = false
+            let grown = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, done in
+                if start > 0 { _ = buffer.initialize(fromContentsOf: bytes) }
+                done = start
+                while done < capacity {
+                    let count = retrying { Glibc.read(fd, buffer.baseAddress! + done, capacity - done) }
+                    guard count >= 0 else { throw ioError(path) }
+                    if count == 0 { ended = true; return }
+                    done += count
+                }
+            }
+            bytes = grown
+            if ended { return bytes }
+            guard bytes.count <= limit else { throw tooLarge }
+            capacity = min(limit + 1, capacity * 2)
+        }
     }
 
     /// The last `count` bytes of a file (all of it when shorter); nil when it does not exist.

@@ -15,17 +15,7 @@ final class OpenFile {
 
     init(_ path: String) throws {
         self.path = path
-        fd = FileSystem.retrying { open(path, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else {
-            throw errno == ENOENT ? CofferError.io(path: path, reason: "no such file") : FileSystem.ioError(path)
-        }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let error = FileSystem.ioError(path)
-            close(fd)
-            throw error
-        }
-        self.info = info
+        (fd, info) = try FileSystem.openForReading(path)
     }
 
     deinit { close(fd) }
@@ -58,33 +48,9 @@ final class OpenFile {
         #endif
     }
 
-    /// The whole file, read to its end whatever it is (a regular file, a pipe, a FIFO, a terminal),
-    /// refusing anything larger than `limit` bytes: a regular file before reading it, any other
-    /// input once it has sent more. A regular file is read into a buffer of its size (plus the one
-    /// byte that shows its end), so it costs one read and no copy.
+    /// The whole file (`FileSystem.readAll`).
     func readAll(limit: Int) throws -> [UInt8] {
-        let tooLarge = CofferError.corrupted(part: "file: larger than \(limit) bytes")
-        guard !isRegular || info.st_size <= limit else { throw tooLarge }
-        var bytes: [UInt8] = []
-        var capacity = isRegular ? Int(info.st_size) + 1 : min(limit + 1, 1 << 16)
-        while true {
-            let start = bytes.count
-            var ended = false
-            let grown = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, done in
-                if start > 0 { _ = buffer.initialize(fromContentsOf: bytes) }
-                done = start
-                while done < capacity {
-                    let count = FileSystem.retrying { Glibc.read(fd, buffer.baseAddress! + done, capacity - done) }
-                    guard count >= 0 else { throw FileSystem.ioError(path) }
-                    if count == 0 { ended = true; return }
-                    done += count
-                }
-            }
-            bytes = grown
-            if ended { return bytes }
-            guard bytes.count <= limit else { throw tooLarge }
-            capacity = min(limit + 1, capacity * 2)
-        }
+        try FileSystem.readAll(fd, info, path: path, limit: limit)
     }
 
     /// Exactly `count` bytes at `offset` (`pread`); a short read is an error.
