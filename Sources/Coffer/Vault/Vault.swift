@@ -51,7 +51,7 @@ public final class Vault {
     /// The file with its entries decoded; nil while only `index` is at hand.
     private var decoded: VaultFile?
     /// The file as read and checked (in full, or through a verified state), its entries not yet decoded.
-    private var index: (any EntryIndex)?
+    private var index: EntryIndex?
     /// The file without its entries: enough for ids, generation, keys and slots.
     private var header: VaultFile { decoded ?? index!.header }
 
@@ -78,7 +78,7 @@ public final class Vault {
         self.signatureOnDisk = signatureOnDisk
     }
 
-    init(path: String, index: any EntryIndex) {
+    init(path: String, index: EntryIndex) {
         self.path = path
         self.index = index
         self.signatureOnDisk = index.header.signature
@@ -93,7 +93,7 @@ public final class Vault {
 
     /// Decodes and verifies vault bytes that did not come from `path` directly (git blobs, tests).
     public convenience init(bytes: [UInt8], path: String) throws {
-        self.init(path: path, index: try Vault.checkAndVerify(bytes, path: path))
+        self.init(path: path, index: .whole(try Vault.checkAndVerify(bytes, path: path)))
     }
 
     /// Checks every field of `bytes` (entries are indexed, not decoded), the key chain and the signature.

@@ -1,16 +1,47 @@
 import CofferCodec
 
 /// What a `Vault` reads its entries through: the index of the whole file, or the few blocks a
-/// read through a verified file state loaded.
-protocol EntryIndex {
-    var header: VaultFile { get }
-    var entryCount: Int { get }
-    func decoded() -> VaultFile
-    func entry(at position: Int) -> Entry
-    func position(of name: String, in scope: Scope) -> (found: Bool, position: Int)
-}
+/// read through a verified file state loaded. An enum, not a protocol: a `VaultIndex` in an
+/// existential box would cost an allocation on every open.
+enum EntryIndex {
+    case whole(VaultIndex)
+    case recorded(RecordedIndex)
 
-extension VaultIndex: EntryIndex {}
+    var header: VaultFile {
+        switch self {
+        case let .whole(index): index.header
+        case let .recorded(index): index.header
+        }
+    }
+
+    var entryCount: Int {
+        switch self {
+        case let .whole(index): index.entryCount
+        case let .recorded(index): index.entryCount
+        }
+    }
+
+    func decoded() -> VaultFile {
+        switch self {
+        case let .whole(index): index.decoded()
+        case .recorded: preconditionFailure("a vault read through a verified state holds only the entries it was opened for")
+        }
+    }
+
+    func entry(at position: Int) -> Entry {
+        switch self {
+        case let .whole(index): index.entry(at: position)
+        case let .recorded(index): index.entry(at: position)
+        }
+    }
+
+    func position(of name: String, in scope: Scope) -> (found: Bool, position: Int) {
+        switch self {
+        case let .whole(index): index.position(of: name, in: scope)
+        case let .recorded(index): index.position(of: name, in: scope)
+        }
+    }
+}
 
 /// A vault opened for reading a few entries, with a session's verified file states at hand
 /// (Specs/fast-read.md).
@@ -34,7 +65,7 @@ public struct VerifiedRead {
     public init(at path: String, lookups: [(name: String, scope: Scope)], states: VerifiedStates?) throws {
         if let states, let realPath = FileSystem.realPath(path), let record = states.record(for: realPath),
            let index = try? RecordedIndex(path: path, record: record, lookups: lookups) {
-            self.init(vault: Vault(path: path, index: index), throughRecord: true, pending: nil, states: nil)
+            self.init(vault: Vault(path: path, index: .recorded(index)), throughRecord: true, pending: nil, states: nil)
             return
         }
         let made = FileTime.now()
@@ -49,7 +80,7 @@ public struct VerifiedRead {
                 checkpoints: index.entryOffsets(every: VerifiedState.stride).map(UInt64.init), path: realPath)
             if !state.isRacy { pending = state }
         }
-        self.init(vault: Vault(path: path, index: index), throughRecord: false, pending: pending, states: states)
+        self.init(vault: Vault(path: path, index: .whole(index)), throughRecord: false, pending: pending, states: states)
     }
 
     private init(vault: Vault, throughRecord: Bool, pending: VerifiedState?, states: VerifiedStates?) {
@@ -63,7 +94,7 @@ public struct VerifiedRead {
 /// The entries of a file whose state matches a verified record: the header and slots, and the
 /// blocks of at most `VerifiedState.stride` entries that hold the names looked up, each read
 /// with `pread` from the one descriptor whose `fstat` matched, every field checked.
-final class RecordedIndex: EntryIndex {
+final class RecordedIndex {
     let header: VaultFile
     let entryCount: Int
     /// Entries by block number.
@@ -135,7 +166,4 @@ final class RecordedIndex: EntryIndex {
         blocks[position / VerifiedState.stride]![position % VerifiedState.stride]
     }
 
-    func decoded() -> VaultFile {
-        preconditionFailure("a vault read through a verified state holds only the entries it was opened for")
-    }
 }
