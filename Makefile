@@ -4,11 +4,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COFFER = .build/debug/coffer
 
 .PHONY: deps build release lib install install-files uninstall test python-test man-check demo man completions fuzz bench bench-check compare
-deps: ## Install libsodium-dev, libssh-dev, libyaml-dev, and for the tests age, ssh-keygen, time, python3-venv, expect, zsh, fish, python3-cryptography and mandoc, when missing.
+deps: ## Install libsodium-dev, libssh-dev, libyaml-dev, and for the tests age, ssh-keygen, time, python3-venv, expect, zsh, fish, python3-cryptography, mandoc and xxd, when missing.
 	@pkg-config --exists libsodium && pkg-config --exists libssh && pkg-config --exists yaml-0.1 && command -v age >/dev/null && command -v ssh-keygen >/dev/null && [ -x /usr/bin/time ] && /usr/bin/python3 -c 'import cryptography' 2>/dev/null \
 	  && python3 -c 'import ensurepip, venv' 2>/dev/null && command -v expect >/dev/null && command -v zsh >/dev/null \
-	  && command -v fish >/dev/null && command -v mandoc >/dev/null || { \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev libssh-dev libyaml-dev age openssh-client time python3-cryptography python3-venv expect zsh fish mandoc >/dev/null; }
+	  && command -v fish >/dev/null && command -v mandoc >/dev/null && command -v xxd >/dev/null || { \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libsodium-dev libssh-dev libyaml-dev age openssh-client time python3-cryptography python3-venv expect zsh fish mandoc xxd >/dev/null; }
 
 build: deps
 	$(SWIFT) build

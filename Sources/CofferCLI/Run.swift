@@ -35,14 +35,15 @@ extension CofferCommand {
                 true; --mask and --no-mask override. The command's output and errors then pass through \
                 coffer, which replaces each secret value of 4 bytes or more with ****: raw; in base64 and \
                 base64url, also inside a longer encoded text (base64 of "user:" + password); in hex (either \
-                case); percent-encoded (RFC 3986, Python's quote, form encoding); JSON-escaped; and each \
-                line of 8 bytes or more of a multi-line value (PEM armor lines excepted). Also when a value \
-                is split across writes. Where coffer's stdout is a terminal, the command runs under a \
-                pseudo-terminal of coffer's, so it still sees a terminal (colours, prompts, window size); \
-                keys typed reach it through coffer. Not masked: values shorter than 4 bytes (set, import \
-                and run --mask name them), a value reversed, re-cased, cut by escape codes or split between \
-                stdout and stderr, other encodings, and anything the command writes to /dev/tty or a file \
-                itself. With masking off the command writes to the terminal directly.
+                case, also across the line wraps of xxd -p, 60 digits a line); percent-encoded (RFC 3986, \
+                Python's quote, form encoding); JSON-escaped; and each line of 8 bytes or more of a \
+                multi-line value (PEM armor lines excepted). Also when a value is split across writes. \
+                Where coffer's stdout is a terminal, the command runs under a pseudo-terminal of coffer's, \
+                so it still sees a terminal (colours, prompts, window size); keys typed reach it through \
+                coffer. Not masked: values shorter than 4 bytes (set, import and run --mask name them), a \
+                value reversed, re-cased, cut by escape codes or split between stdout and stderr, other \
+                encodings (hex wrapped at another width, compression), and anything the command writes to \
+                /dev/tty or a file itself. With masking off the command writes to the terminal directly.
 
                 SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to coffer are passed on to the command (those the \
                 terminal sends to the whole foreground group, such as Ctrl-C, reach it directly, once). The \

@@ -67,4 +67,44 @@ import Testing
         let base64 = Data("alice:\(Self.password)".utf8).base64EncodedString()
         #expect(result.stdout == "> Authorization: Basic \(base64.prefix(8))****\n")
     }
+
+    /// `xxd -p` (and `-u`) output of a 45-byte secret, which always runs across xxd's line wrap
+    /// (30 bytes, 60 digits a line), after prefixes that start it at several places in a line;
+    /// written one byte per write.
+    @Test(arguments: ["stdout", "stderr"]) func xxdOutputIsMaskedAcrossItsLineWraps(stream: String) throws {
+        let fixture = try WorkflowVault()
+        let secret = "Xq7-vL2pR9sT4wY6zB1cF3hJ5kM8nQ0dG-eAuW_iOyZtE"
+        try fixture.set("pw", secret)
+        let noise = (0..<60).map { UInt8(truncatingIfNeeded: $0 &* 73 &+ 11) }
+        try Data(noise).write(to: URL(fileURLWithPath: fixture.folder + "/noise"))
+        let offsets = [0, 1, 7, 15, 29, 30, 31, 44]
+        let script = """
+            for flag in '' -u; do for k in \(offsets.map(String.init).joined(separator: " ")); do
+              { head -c $k noise; printf %s "$PW"; head -c 20 noise; } | xxd -p $flag
+            done; done | python3 -c '
+            import sys
+            out = getattr(sys, sys.argv[1]).buffer
+            for byte in sys.stdin.buffer.read():
+                out.write(bytes([byte]))
+                out.flush()
+            ' \(stream)
+            """
+        let result = try fixture.coffer(["run", "--mask", "--", "/bin/sh", "-c", "cd '\(fixture.folder)' && \(script)"])
+        #expect(result.code == 0, "\(result.stderr)")
+        var expected = ""
+        for format in ["%02x", "%02X"] {
+            for offset in offsets {
+                let digits = (noise.prefix(offset) + Array(secret.utf8) + noise.prefix(20)).map { String(format: format, $0) }.joined()
+                let hidden = 2 * offset..<2 * (offset + secret.utf8.count)
+                for start in stride(from: 0, to: digits.count, by: 60) {
+                    let line = start..<min(start + 60, digits.count), inside = line.clamped(to: hidden)
+                    let text = Array(digits)
+                    expected += inside.isEmpty ? String(text[line])
+                        : String(text[line.lowerBound..<inside.lowerBound]) + "****" + String(text[inside.upperBound..<line.upperBound])
+                    expected += "\n"
+                }
+            }
+        }
+        #expect((stream == "stdout" ? result.stdout : result.stderr) == expected)
+    }
 }

@@ -150,6 +150,47 @@ import Testing
                 == bytes("-----BEGIN TEST KEY-----\nline **** and ****; short\n-----END TEST KEY-----\n"))
     }
 
+    /// Hex as `xxd -p` (or `xxd -p -u`) prints it, 60 digits a line, with the secret starting at
+    /// each byte of a line: the secret's digits are hidden on every line they reach, the line
+    /// breaks stay; also byte by byte, and with a terminal's `\r\n`.
+    @Test(arguments: [false, true]) func masksHexWrappedAsXxdPrintsIt(uppercase: Bool) {
+        var generator = SeededGenerator(state: uppercase ? 5 : 6)
+        let value = (0..<45).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for prefixLength in 0..<31 {
+            let data = (0..<prefixLength).map { _ in UInt8.random(in: 0...255, using: &generator) } + value
+                + (0..<20).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let digits = Array(data.map { String(format: uppercase ? "%02X" : "%02x", $0) }.joined().utf8)
+            let secretDigits = 2 * prefixLength..<2 * (prefixLength + value.count)
+            for lineBreak in [bytes("\n"), bytes("\r\n")] {
+                var text: [UInt8] = [], expected: [UInt8] = []
+                for lineStart in stride(from: 0, to: digits.count, by: 60) {
+                    let line = lineStart..<min(lineStart + 60, digits.count)
+                    text += digits[line] + lineBreak
+                    let hidden = line.clamped(to: secretDigits)
+                    expected += hidden.isEmpty
+                        ? Array(digits[line])
+                        : Array(digits[line.lowerBound..<hidden.lowerBound]) + bytes("****") + Array(digits[hidden.upperBound..<line.upperBound])
+                    expected += lineBreak
+                }
+                #expect(mask([text], values: [value]) == expected, "prefix \(prefixLength)")
+                #expect(mask(text.map { [$0] }, values: [value]) == expected, "prefix \(prefixLength), byte by byte")
+            }
+        }
+    }
+
+    /// Only xxd's width is looked through: hex broken after a line of other length stays as it is.
+    @Test func joinsOnlyLinesOfXxdWidth() {
+        let value = bytes("hunter2-Sekret")
+        let hex = Array(value.map { String(format: "%02x", $0) }.joined().utf8)
+        for filler in [58, 59, 61, 62] {
+            let line = [UInt8](repeating: UInt8(ascii: "0"), count: filler - 10) + hex[..<10]
+            let text = line + bytes("\n") + hex[10...] + bytes("\n")
+            #expect(mask([text], values: [value]) == text)
+        }
+        let notHex = bytes("x") + [UInt8](repeating: UInt8(ascii: "0"), count: 49) + hex[..<10] + bytes("\n") + hex[10...]
+        #expect(mask([notHex], values: [value]) == notHex)
+    }
+
     @Test func handlesLargeChunks() {
         var generator = SeededGenerator(state: 3)
         let values = (0..<50).map { index in

@@ -165,7 +165,7 @@ final class PatternMatcher: Sendable {
 
     /// The length of the longest suffix read that is a proper prefix of some pattern, in `state`:
     /// no later occurrence can start before it.
-    func holdBack(_ state: Int32) -> Int {
+    private func holdBack(_ state: Int32) -> Int {
         var state = Int(state)
         while state != 0 && firstChild[state + 1] == firstChild[state] { state = Int(failure[state]) }
         return depth(state)
@@ -178,41 +178,145 @@ final class PatternMatcher: Sendable {
         return depth(state)
     }
 
-    /// Runs `bytes` from `state`, adding each occurrence found to `covered` as a range of
-    /// `offset`-shifted indices, merged with ranges it overlaps or touches. Returns the end state.
-    func scan(_ bytes: [UInt8], from state: Int32, offset: Int, into covered: inout [Range<Int>]) -> Int32 {
-        var state = Int(state)
+    /// Where a scan of one stream stands.
+    struct Cursor: Sendable {
+        /// The automaton's state on the stream as it is.
+        var state: Int32 = 0
+        /// The hex digits since the last line break; far below zero once the line holds anything else.
+        var lineHexDigits = 0
+        /// The automaton's state on the stream with xxd's line breaks taken out, while an occurrence
+        /// may still run across one of them (nil otherwise: it would find nothing the first does not).
+        var joined: Int32?
+        /// The stream positions of the line breaks taken out, while `joined` is set.
+        var removed: [Int] = []
+
+        /// The stream's first `count` bytes are gone: positions move down by `count`. Line breaks
+        /// among them are behind anything the joined run can still find (see `holdBack`).
+        mutating func drop(_ count: Int) {
+            guard !removed.isEmpty else { return }
+            removed = removed.compactMap { $0 >= count ? $0 - count : nil }
+            if removed.isEmpty { joined = nil }
+        }
+    }
+
+    /// `xxd -p` writes 30 bytes as 60 hex digits a line.
+    static let xxdLineLength = 60
+    /// `Cursor.lineHexDigits` of a line holding something else than hex digits: far enough below
+    /// zero that no line reaches `xxdLineLength` from it.
+    private static let notHexLine = Int.min / 2
+
+    /// Runs `bytes` through the automaton twice over: as they are, and with each line break
+    /// (`\n`, `\r`) that ends a line of exactly `xxdLineLength` hex digits taken out, so that hex
+    /// wrapped by `xxd -p` matches too. Each occurrence is added to `covered` as `offset`-shifted
+    /// ranges, merged with ranges it overlaps or touches; a line break taken out stays uncovered.
+    ///
+    /// The second run starts only at such a line break, from the first run's state, and stops as
+    /// soon as its state no longer reaches back across one: from then on, what it would find the
+    /// first run finds too. Ordinary output costs it a counter.
+    func scan(_ bytes: [UInt8], cursor: inout Cursor, offset: Int, into covered: inout [Range<Int>]) {
+        var state = Int(cursor.state)
+        var lineHexDigits = cursor.lineHexDigits
         label.withUnsafeBufferPointer { label in
         firstChild.withUnsafeBufferPointer { firstChild in
         failure.withUnsafeBufferPointer { failure in
         flags.withUnsafeBufferPointer { flags in
         dense.withUnsafeBufferPointer { dense in
-            for (index, byte) in bytes.enumerated() {
+            @inline(__always) func next(_ state: Int, _ byte: UInt8) -> Int {
+                var state = state
                 while true {
-                    if state < denseStates {
-                        state = Int(dense[state &* 256 &+ Int(byte)])
-                        break
-                    }
-                    if let next = Self.child(of: state, byte, label: label, firstChild: firstChild) {
-                        state = next
-                        break
-                    }
+                    if state < denseStates { return Int(dense[state &* 256 &+ Int(byte)]) }
+                    if let next = Self.child(of: state, byte, label: label, firstChild: firstChild) { return next }
                     state = Int(failure[state])
                 }
-                guard flags[state] & Self.output != 0 else { continue }
-                let end = offset + index + 1
-                var start = end - matchLength(state)
-                while let last = covered.last, last.upperBound >= start {
-                    start = min(start, last.lowerBound)
-                    covered.removeLast()
+            }
+            for (index, byte) in bytes.enumerated() {
+                var skippedByJoined = false
+                if byte &- UInt8(ascii: "0") < 10 || (byte | 0x20) &- UInt8(ascii: "a") < 6 {
+                    lineHexDigits &+= 1
+                } else if byte == 0x0A || byte == 0x0D {
+                    if lineHexDigits == Self.xxdLineLength {
+                        if cursor.joined == nil { cursor.joined = Int32(state) }
+                        cursor.removed.append(offset + index)
+                        skippedByJoined = true
+                    }
+                    if byte == 0x0A { lineHexDigits = 0 } else if !skippedByJoined { lineHexDigits = Self.notHexLine }
+                } else {
+                    lineHexDigits = Self.notHexLine
                 }
-                covered.append(start..<end)
+                state = next(state, byte)
+                let end = offset + index + 1
+                if !skippedByJoined, let joined = cursor.joined {
+                    let joinedState = next(Int(joined), byte)
+                    if flags[joinedState] & Self.output != 0 {
+                        coverJoined(end: end, length: matchLength(joinedState), removed: cursor.removed, into: &covered)
+                    }
+                    // No occurrence it may still find reaches back to the last line break taken out: stop.
+                    if holdBack(Int32(joinedState)) <= end - 1 - cursor.removed.last! {
+                        cursor.joined = nil
+                        cursor.removed.removeAll(keepingCapacity: true)
+                    } else {
+                        cursor.joined = Int32(joinedState)
+                    }
+                }
+                guard flags[state] & Self.output != 0 else { continue }
+                Self.cover(end - matchLength(state)..<end, into: &covered)
             }
         }
         }
         }
         }
         }
-        return Int32(state)
+        cursor.state = Int32(state)
+        cursor.lineHexDigits = lineHexDigits
+    }
+
+    /// How many bytes at the end of the `total` scanned may still start an occurrence, in either
+    /// run: no later occurrence can start before them.
+    func holdBack(_ cursor: Cursor, total: Int) -> Int {
+        var held = holdBack(cursor.state)
+        if let joined = cursor.joined {
+            held = max(held, total - Self.start(ofJoined: holdBack(joined), end: total, removed: cursor.removed))
+        }
+        return held
+    }
+
+    /// Where in the stream the last `length` bytes of the joined run before `end` start.
+    private static func start(ofJoined length: Int, end: Int, removed: [Int]) -> Int {
+        var start = end - length
+        for position in removed.reversed() {
+            guard position >= start else { break }
+            start -= 1
+        }
+        return start
+    }
+
+    /// Covers an occurrence found by the joined run, without the line breaks taken out inside it.
+    private func coverJoined(end: Int, length: Int, removed: [Int], into covered: inout [Range<Int>]) {
+        var start = Self.start(ofJoined: length, end: end, removed: removed)
+        for position in removed where position >= start && position < end {
+            Self.cover(start..<position, into: &covered)
+            start = position + 1
+        }
+        Self.cover(start..<end, into: &covered)
+    }
+
+    /// Adds `range` to the sorted, disjoint and non-touching `covered`, merging what it overlaps or touches.
+    @inline(__always)
+    private static func cover(_ range: Range<Int>, into covered: inout [Range<Int>]) {
+        guard !range.isEmpty else { return }
+        var start = range.lowerBound, end = range.upperBound
+        var after = covered.count
+        while after > 0 && covered[after - 1].lowerBound > end { after -= 1 }
+        var first = after
+        while first > 0 && covered[first - 1].upperBound >= start {
+            first -= 1
+            start = min(start, covered[first].lowerBound)
+            end = max(end, covered[first].upperBound)
+        }
+        if first == covered.count {
+            covered.append(start..<end)
+        } else {
+            covered.replaceSubrange(first..<after, with: CollectionOfOne(start..<end))
+        }
     }
 }

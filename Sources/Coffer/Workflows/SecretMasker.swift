@@ -5,7 +5,9 @@
 /// encoded text (without the characters that depend on its neighbours); hex in either case;
 /// percent-encoding as RFC 3986 (either case), Python's `quote` (keeps `/`) and form encoding
 /// (`+` for space; Python's and HTML's); its JSON string escapes; and each line of 8 bytes or
-/// more of a multi-line value, except PEM armor lines.
+/// more of a multi-line value, except PEM armor lines. A line break that ends a line of exactly
+/// 60 hex digits (as `xxd -p` wraps its output) is looked through: an occurrence running across
+/// it is hidden too, the line break itself kept.
 ///
 /// Replacement rule: every byte covered by an occurrence of any pattern is hidden, and each
 /// maximal run of hidden bytes is printed as one `****`. Where occurrences do not touch this is
@@ -23,7 +25,7 @@ public struct SecretMasker: Sendable {
     public static let defaultMinimumLength = 4
 
     private let matcher: PatternMatcher?
-    private var state: Int32 = 0
+    private var cursor = PatternMatcher.Cursor()
     /// Scanned but not yet emitted bytes: a suffix that may still start an occurrence.
     private var held: [UInt8] = []
     /// Merged occurrence ranges not yet fully emitted, relative to `held`'s first byte.
@@ -77,14 +79,15 @@ public struct SecretMasker: Sendable {
     /// Masks `chunk` (the next bytes of the stream) and returns what is safe to emit now.
     public mutating func process(_ chunk: [UInt8]) -> [UInt8] {
         guard let matcher else { return chunk }
-        state = matcher.scan(chunk, from: state, offset: held.count, into: &covered)
-        return emit(chunk, upTo: held.count + chunk.count - matcher.holdBack(state))
+        matcher.scan(chunk, cursor: &cursor, offset: held.count, into: &covered)
+        let total = held.count + chunk.count
+        return emit(chunk, upTo: total - matcher.holdBack(cursor, total: total))
     }
 
     /// Ends the stream: returns the held-back bytes, masked, and resets the masker for a new stream.
     public mutating func finish() -> [UInt8] {
         let out = emit([], upTo: held.count)
-        state = 0
+        cursor = PatternMatcher.Cursor()
         inMask = false
         return out
     }
@@ -128,6 +131,7 @@ public struct SecretMasker: Sendable {
         copy(end..<previous.count + chunk.count, into: &rest)
         held = rest
         covered = kept
+        cursor.drop(end)
         return out
     }
 }
