@@ -17,7 +17,8 @@ enum FlyteRun {
         defer { for index in secrets.indices { secrets[index].value.wipe() } }
         var environment = try FlyteLayout.environment(secrets, prefix: FlyteLayout.prefix(environment: ProcessInfoLite.environment))
         environment += try vault.environment(for: scope, only: [], mappings: mappings)
-        if let clash = Dictionary(grouping: environment.map(\.variable), by: { $0 }).first(where: { $0.value.count > 1 }) {
+        let variables = environment.map(\.variable) + (files ? [FlyteLayout.folderVariable] : [])
+        if let clash = Dictionary(grouping: variables, by: { $0 }).first(where: { $0.value.count > 1 }) {
             throw Failure(.conflict, "variable \(clash.key) is set twice (by --env and by --flyte)")
         }
         if files {
@@ -33,8 +34,8 @@ enum FlyteRun {
             let folder = try FlyteSecretFiles(secrets, runtimeFolder: runtime)
             created = folder
             RemovalOnSignal.arm(folder.paths)
-            environment.append((FlyteLayout.folderVariable, Array(folder.folder.utf8)))
         }
+        // Secrets only: the folder's variable is added by the caller, which masks these values and not the path.
         return environment
     }
 }

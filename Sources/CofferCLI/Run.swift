@@ -111,7 +111,9 @@ extension CofferCommand {
             } else {
                 output = .pipes(SecretMasker(values: environment.map(\.value)))
             }
-            let status = try ChildProcess.run(command, adding: environment, passing: Set(passEnv), output: output)
+            // A path, not a secret: it is not masked (the folder's name is random, not secret).
+            let folder = flyteFiles.map { [(variable: FlyteLayout.folderVariable, value: Array($0.folder.utf8))] } ?? []
+            let status = try ChildProcess.run(command, adding: environment + folder, passing: Set(passEnv), output: output)
             if status != 0 { throw ExitCode(status) }
         }
 

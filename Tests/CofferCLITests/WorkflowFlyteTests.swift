@@ -74,6 +74,20 @@ import Glibc
         #expect((try FileManager.default.contentsOfDirectory(atPath: fixture.folder + "/runtime")).filter { $0.hasPrefix("coffer-flyte-") }.isEmpty)
     }
 
+    /// The folder's path is no secret: masked output shows it (it used to be masked like a value),
+    /// while the secret read from a file in it is masked.
+    @Test func secretFolderPathIsNotMaskedButTheSecretsAre() throws {
+        let fixture = try Self.fixture()
+        let arguments = [WorkflowVault.binary, "run", "--vault", fixture.vault, "--passphrase-file", fixture.passphraseFile, "--mask",
+                         "--flyte-files", "--", "/bin/sh", "-c", #"echo "dir=$FLYTE_SECRETS_DEFAULT_DIR"; cat "$FLYTE_SECRETS_DEFAULT_DIR/pg/password""#]
+        let finished = try WorkflowProcess.start(arguments, environment: fixture.environment).finish()
+        #expect(finished.code == 0, "\(finished.stderr)")
+        let lines = finished.stdout.split(separator: "\n").map(String.init)
+        try #require(lines.count == 2, "\(finished.stdout)")
+        #expect(lines[0].hasPrefix("dir=\(fixture.folder)/runtime/coffer-flyte-"), "\(lines[0])")
+        #expect(lines[1] == "****")
+    }
+
     @Test func secretFilesNeedTheRuntimeFolder() throws {
         let fixture = try Self.fixture()
         var environment = fixture.environment
