@@ -12,6 +12,12 @@ enum Completions {
     static let domains = CompletionKind.custom { words, _, prefix in
         matching(prefix, vault(words).map { $0.entries.map(\.scope.domain) + $0.slots.map(\.scope.domain) })
     }
+    /// `VAR=NAME` (run --env): once `=` is typed, the secret names after it.
+    static let variableMappings = CompletionKind.custom { words, _, prefix in
+        guard let equals = prefix.firstIndex(of: "=") else { return [] }
+        let variable = prefix[...equals]
+        return matching(String(prefix[prefix.index(after: equals)...]), vault(words)?.entries.map(\.name)).map { variable + $0 }
+    }
     static let slotIDs = CompletionKind.custom { words, _, prefix in matching(prefix, vault(words)?.slots.map(\.idText)) }
     static let vaultFiles = CompletionKind.file(extensions: ["coffer"])
 

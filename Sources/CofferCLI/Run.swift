@@ -55,10 +55,12 @@ extension CofferCommand {
         @OptionGroup var scopeOptions: ScopeOptions
         @OptionGroup var unlock: UnlockOptions
 
-        @Option(name: .long, parsing: .upToNextOption, help: "Pass only these secrets (and those given with --env).")
+        @Option(name: .long, parsing: .upToNextOption, help: "Pass only these secrets (and those given with --env).",
+                completion: Completions.names)
         var only: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("Pass secret NAME as variable VAR (repeatable).", valueName: "VAR=NAME"))
+        @Option(name: .long, help: ArgumentHelp("Pass secret NAME as variable VAR (repeatable).", valueName: "VAR=NAME"),
+                completion: Completions.variableMappings)
         var env: [String] = []
 
         @Option(name: .long, help: "Prefix for the variables named after secrets (not for --env).")

@@ -36,6 +36,8 @@ import Testing
         #expect(bash(world, "coffer get p") == ["pg.password"])
         #expect(Set(bash(world, "coffer delete ")) == ["pg.password", "api.key"])
         #expect(bash(world, "coffer list --project ") == ["shop"])
+        #expect(bash(world, "coffer run --only p") == ["pg.password"])
+        #expect(bash(world, "coffer run --env DB_PASSWORD=p") == ["DB_PASSWORD=pg.password"])
         #expect(bash(world, "coffer edit --format ") == ["dotenv", "yaml"])
         #expect(bash(world, "coffer import a") == ["app.env"])
         let slots = try #require(try JSONSerialization.jsonObject(
