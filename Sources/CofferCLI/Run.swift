@@ -16,7 +16,9 @@ extension CofferCommand {
                 puts pg.user in DB_USER exactly. No-reveal secrets are passed too. Values never appear in \
                 the command's arguments.
 
-                The command gets the secrets, not the vault: the vault is unlocked and let go before it \
+                The command (with the arguments after --) gets coffer's environment and stdin, plus one \
+                variable per secret (and with --flyte-files the files and $FLYTE_SECRETS_DEFAULT_DIR naming their folder). \
+                It gets the secrets, not the vault: the vault is unlocked and let go before it \
                 starts, and coffer's COFFER_ variables ($COFFER_SESSION, $COFFER_PASSPHRASE_FILE, \
                 $COFFER_IDENTITY_FILE, $COFFER_IDENTITY, $COFFER_VAULT; all but $COFFER_VAULT_PIN) are not \
                 passed on unless --pass-env NAME asks for one. coffer is not dumpable, so the command \
@@ -43,7 +45,9 @@ extension CofferCommand {
                 coffer. Not masked: values shorter than 4 bytes (set, import and run --mask name them), a \
                 value reversed, re-cased, cut by escape codes or split between stdout and stderr, other \
                 encodings (hex wrapped at another width, compression), and anything the command writes to \
-                /dev/tty or a file itself. With masking off the command writes to the terminal directly.
+                /dev/tty or a file itself. Only values are masked: variable names and the folder path in \
+                $FLYTE_SECRETS_DEFAULT_DIR print as they are. With masking off the command writes to the \
+                terminal directly.
 
                 SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to coffer are passed on to the command (those the \
                 terminal sends to the whole foreground group, such as Ctrl-C, reach it directly, once). The \
