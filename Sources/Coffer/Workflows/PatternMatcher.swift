@@ -32,15 +32,7 @@ final class PatternMatcher: Sendable {
     /// `patterns` must be non-empty and hold no empty pattern; duplicates are fine.
     init(patterns: [[UInt8]]) {
         // Sorted and laid end to end: a node's patterns are a contiguous range, those ending at the node first.
-        // memcmp: the generic lexicographicallyPrecedes took a tenth of the set-up for 10,000 secrets.
-        let order = patterns.indices.sorted { first, second in
-            patterns[first].withUnsafeBytes { a in
-                patterns[second].withUnsafeBytes { b in
-                    let order = memcmp(a.baseAddress!, b.baseAddress!, min(a.count, b.count))
-                    return order != 0 ? order < 0 : a.count < b.count
-                }
-            }
-        }
+        let order = Self.sortedOrder(patterns)
         var bytes: [UInt8] = []
         var starts: [Int] = []
         bytes.reserveCapacity(patterns.reduce(0) { $0 + $1.count })
@@ -133,6 +125,28 @@ final class PatternMatcher: Sendable {
         self.levelStart = levelStart
         self.dense = dense
         self.denseStates = denseStates
+    }
+
+    /// The indices of `patterns` in lexicographic order of the patterns (a prefix first). Sorted by
+    /// their first 8 bytes as one big-endian number (zero-padded, which keeps the order), then by
+    /// memcmp where those are equal: comparing indices by memcmp alone took a fifth of the set-up
+    /// for 10,000 secrets.
+    private static func sortedOrder(_ patterns: [[UInt8]]) -> [Int] {
+        var keys = patterns.indices.map { index in
+            var prefix: UInt64 = 0
+            for (position, byte) in patterns[index].prefix(8).enumerated() { prefix |= UInt64(byte) << (56 - 8 * position) }
+            return (prefix: prefix, index: index)
+        }
+        keys.sort { first, second in
+            guard first.prefix == second.prefix else { return first.prefix < second.prefix }
+            return patterns[first.index].withUnsafeBytes { a in
+                patterns[second.index].withUnsafeBytes { b in
+                    let order = memcmp(a.baseAddress!, b.baseAddress!, min(a.count, b.count))
+                    return order != 0 ? order < 0 : a.count < b.count
+                }
+            }
+        }
+        return keys.map(\.index)
     }
 
     /// The child of `state` reached by `byte`, if any: children are sorted by their byte.
