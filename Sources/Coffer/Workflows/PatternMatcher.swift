@@ -9,8 +9,8 @@ import Darwin
 /// States are numbered breadth-first, so the children of a state are consecutive, sorted by their
 /// byte, and the depth of a state follows from its number. Per state it keeps the byte leading to
 /// it, its first child, its failure link and two flags: about 10 bytes, where a dense table would
-/// keep one entry per byte value (256 × 4 bytes). The root and the states one byte deep, which
-/// ordinary output visits most, also get dense rows so that scanning stays fast.
+/// keep one entry per byte value (256 × 4 bytes). The states up to two bytes deep, which ordinary
+/// output visits most, also get dense rows (up to 8 MiB of them) so that scanning stays fast.
 final class PatternMatcher: Sendable {
     /// The byte on the edge into each state (unused for the root).
     private let label: [UInt8]
@@ -28,6 +28,8 @@ final class PatternMatcher: Sendable {
 
     private static let terminal: UInt8 = 1
     private static let output: UInt8 = 2
+    /// At most 8 MiB of full rows.
+    private static let maxDenseStates = 8192
 
     /// `patterns` must be non-empty and hold no empty pattern; duplicates are fine.
     init(patterns: [[UInt8]]) {
@@ -83,21 +85,25 @@ final class PatternMatcher: Sendable {
         bytes = []
         starts = []
 
-        // Full rows for the root and the states one byte deep (whose failure link is the root).
-        let denseStates = min(label.count, Int(levelStart.count > 2 ? levelStart[2] : Int32(label.count)))
+        // Full rows for the states up to two bytes deep (most of what ordinary output visits), at
+        // most `maxDenseStates` of them; each is filled once its failure link is known.
+        let denseStates = min(label.count, Int(levelStart.count > 3 ? levelStart[3] : Int32(label.count)), Self.maxDenseStates)
         var dense = [Int32](repeating: 0, count: denseStates * 256)
-        for state in 0..<denseStates {
+        var failure = [Int32](repeating: 0, count: label.count)
+        func fillRow(_ state: Int) {
             for child in Int(firstChild[state])..<Int(firstChild[state + 1]) {
                 dense[state * 256 + Int(label[child])] = Int32(child)
             }
-            if state > 0 {
-                for byte in 0..<256 where dense[state * 256 + byte] == 0 { dense[state * 256 + byte] = dense[byte] }
-            }
+            guard state > 0 else { return }
+            let fallback = Int(failure[state]) * 256
+            for byte in 0..<256 where dense[state * 256 + byte] == 0 { dense[state * 256 + byte] = dense[fallback + byte] }
         }
+        if denseStates > 0 { fillRow(0) }
 
-        // Failure links, breadth-first: a state's parent and every shallower state are done.
-        var failure = [Int32](repeating: 0, count: label.count)
+        // Failure links, breadth-first: a state's parent and every shallower state are done, and
+        // so are the rows of the shallower states (a failure link points to a shallower state).
         for parent in 1..<max(label.count, 1) {
+            if parent < denseStates { fillRow(parent) }
             for state in Int(firstChild[parent])..<Int(firstChild[parent + 1]) {
                 let byte = label[state]
                 var candidate = Int(failure[parent])
