@@ -14,14 +14,16 @@ build: deps
 	$(SWIFT) build
 
 # The binary to install: optimised, with Swift's runtime linked in (nothing to load at start-up,
-# which halves it; the binary needs only libc, libstdc++, libsodium, libssh and libyaml).
+# which halves it; the binary needs only libc, libstdc++, libsodium and libyaml, and loads libssh
+# only to read a protected OpenSSH key).
 RELEASE_BUILD = $(SWIFT) build -c release --product coffer --static-swift-stdlib
 PREFIX ?= /usr/local
 release: deps
 	$(RELEASE_BUILD)
 
 # libcoffer.so (the C ABI, Sources/CofferC/include/coffer.h), optimised, Swift's runtime linked in
-# (swiftc's -static-stdlib; it needs only libc, libstdc++, libsodium, libssh and libyaml). Its own build folder:
+# (swiftc's -static-stdlib; it needs only libc, libstdc++, libsodium and libyaml, libssh when it reads a
+# protected OpenSSH key). Its own build folder:
 # the binary's flags differ, and one folder would rebuild everything at each switch.
 LIB_BUILD = $(SWIFT) build -c release --product CofferC -Xswiftc -static-stdlib --scratch-path .build/lib
 LIBCOFFER ?= .build/lib/release/libCofferC.so

@@ -35,12 +35,10 @@ let package = Package(
         .systemLibrary(name: "CFileSystemInfo"),
         // prctl(2), which Swift cannot call directly (it is variadic).
         .systemLibrary(name: "CProcessControl"),
-        // Only to decrypt passphrase-protected OpenSSH private keys (bcrypt-pbkdf, AES-CTR).
-        .systemLibrary(
-            name: "CLibSSH",
-            pkgConfig: "libssh",
-            providers: [.apt(["libssh-dev"])]
-        ),
+        // Only to decrypt passphrase-protected OpenSSH private keys (bcrypt-pbkdf, AES-CTR): its
+        // header, for the types; the library itself is loaded with dlopen when needed (see the
+        // module map), so no pkgConfig here (it would link it).
+        .systemLibrary(name: "CLibSSH"),
         .target(name: "CofferCrypto", dependencies: ["CSodium", "CLibSSH"]),
         .target(name: "CofferCodec"),
         .target(name: "CofferRotation", dependencies: ["CofferCrypto", "CofferCodec"]),

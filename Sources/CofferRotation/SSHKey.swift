@@ -113,6 +113,9 @@ enum SSHPrivateKey {
                     throw fail("bcrypt-pbkdf rounds \(rounds) outside 1...\(maxRounds)")
                 }
                 guard let passphrase else { throw .passphraseRequired(path: path) }
+                guard OpenSSHKeyDecryption.isAvailable else {
+                    throw .unsupported(path: path, line: 0, reason: "decrypting a protected OpenSSH key needs libssh (libssh.so.4), which is not installed")
+                }
                 guard let plain = OpenSSHKeyDecryption.decrypt(file, passphrase: passphrase) else { throw .wrongPassphrase(path: path) }
                 let identity = try plain.withUnsafeBytes { (plain) throws(IdentityError) in
                     guard isPrivateKeyFile(plain) else { throw fail("the decrypted key is not an OpenSSH key") }

@@ -45,6 +45,43 @@ import Testing
         Self.expectBothParsersAgree(arguments)
     }
 
+    /// The spellings the plain path (`HotCommands.Plain`, no swift-argument-parser) takes.
+    static let plainForms: [[String]] = [
+        ["get", "pg.password"], ["get", "pg.password", "--project", "shop", "--domain", "prod"],
+        ["get", "--vault=v.coffer", "x", "--passphrase-file", "pw"], ["get", "x", "-i", "id.key"], ["get", "-v", "x"],
+        ["get", "x", "--local"], ["get", "x", "--allow-rollback"], ["get", "x", "--pin", "p1", "--pin=p2"],
+        ["get", "x", "--passphrase-fd", "3"], ["get", "x", "--passphrase-fd=007"], ["get", "x", "--no-default-identities", "--identity", "k"],
+        ["get", "--verbose", "--domain=d", "x"],
+        ["set", "x"], ["set", "x", "--overwrite", "--from-file", "value"], ["set", "x", "--no-reveal", "--description", "d"],
+        ["set", "x", "--value", "v", "--once"], ["set", "x", "--overwrite", "--project", "p", "--vault", "v"], ["set", "@file.env"],
+        ["list"], ["ls"], ["list", "--values"], ["list", "--json", "pg.*", "api.*"], ["list", "--project", "p", "--domain", "d"],
+        ["ls", "-v", "--identity=k", "--values"],
+    ]
+
+    @Test(arguments: plainForms)
+    func thePlainPathEndsAsTheFullParserDoes(_ arguments: [String]) {
+        let plain = Self.outcome { HotCommands.Plain.parse(arguments[0], Array(arguments.dropFirst())) }
+        #expect(plain != nil, "not taken: \(arguments)")
+        #expect(plain == Self.outcome { try CofferCommand.parseAsRoot(arguments) }, "coffer \(arguments.joined(separator: " "))")
+    }
+
+    /// Spellings the plain path leaves to the parser: errors, repeats, "--", values that look
+    /// like options, clusters, empty arguments, numbers the parser might read otherwise.
+    static let formsForTheParser: [[String]] = [
+        ["get", "--", "-odd"], ["get"], ["get", "a", "b"], ["get", "x", "--unknown"], ["get", "x", "--project"],
+        ["get", "x", "--passphrase-fd", "three"], ["get", "x", "--passphrase-fd", "+3"], ["get", "x", "--passphrase-fd", "99999999999"],
+        ["get", "help"], ["get", "x", "--description", "help"], ["get", "x", "--project", "-p"], ["get", "x", "-vi", "k"],
+        ["get", "x", "--local", "--local"], ["get", "x", "--vault", "a", "--vault", "b"], ["get", ""], ["get", "x", "--vault="],
+        ["get", "x", "--local=yes"], ["get", "x", "-"], ["get", "x", "--values"], ["set", "x", "--from-file"], ["set", "x", "extra"],
+        ["set", "x", "--reveal"], ["list", "--values=yes"], ["list", "--overwrite"], ["ls", "-x"], ["rotate"],
+    ]
+
+    @Test(arguments: formsForTheParser)
+    func thePlainPathLeavesOtherSpellingsToTheParser(_ arguments: [String]) {
+        #expect(HotCommands.Plain.parse(arguments[0], Array(arguments.dropFirst())) == nil)
+        Self.expectBothParsersAgree(arguments)
+    }
+
     static let fullParserForms: [[String]] = [
         ["get", "--help"], ["get", "-h"], ["get", "x", "-vh"], ["set", "--help=x"], ["get", "--version"],
         ["get", "--generate-completion-script", "bash"], ["get", "--generate-completion-script=zsh"],
