@@ -38,6 +38,13 @@ struct ByteWriter {
         uvarint(UInt64(data.count))
         bytes.append(contentsOf: data)
     }
+
+    /// A string's bytes, copied from its contiguous storage: the generic `append(contentsOf:)`
+    /// walks a `String.UTF8View` byte by byte (names, scopes; re-keying builds two messages per entry).
+    mutating func lengthPrefixed(_ text: String.UTF8View) {
+        uvarint(UInt64(text.count))
+        if text.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil { bytes.append(contentsOf: text) }
+    }
 }
 
 /// Reads the format's primitives with a bounds check on every read; never traps on any input.

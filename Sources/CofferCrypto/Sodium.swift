@@ -51,18 +51,15 @@ public struct NonceBatch {
         next = buffer.count
     }
 
-    /// Calls `body` with a fresh nonce, never handed out before.
-    public mutating func withNext<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    /// Copies a fresh nonce, never handed out before, into `nonce` (`nonceByteCount` bytes).
+    public mutating func take(into nonce: UnsafeMutableRawBufferPointer) {
+        precondition(nonce.count == nonceByteCount, "one nonce at a time")
         if next == buffer.count {
             buffer.withUnsafeMutableBytes { SecureRandom.fill($0) }
             next = 0
         }
-        let start = next
+        buffer.withUnsafeBytes { nonce.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[next..<(next + nonceByteCount)])) }
         next += nonceByteCount
-        let result = buffer.withUnsafeBytes { bytes in
-            Result { () throws(E) -> R in try body(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + nonceByteCount)])) }
-        }
-        return try result.get()
     }
 }
 

@@ -14,7 +14,10 @@ public struct EntryCipher {
     }
 
     private func deriveEntryKey(scope: Scope, message: [UInt8]) throws(KeyError) {
-        let scopeKey = try grant.scopeKey(for: scope)
+        try deriveEntryKey(scopeKey: grant.scopeKey(for: scope), message: message)
+    }
+
+    private func deriveEntryKey(scopeKey: SecureBytes, message: [UInt8]) {
         message.withUnsafeBytes { BLAKE2b.keyedHash($0, key: scopeKey, into: entryKey) }
     }
 
@@ -45,6 +48,11 @@ public struct EntryCipher {
         fileprivate var associatedData: [UInt8] = []
         fileprivate var value: [UInt8] = []
         fileprivate var check: [UInt8] = []
+        /// 24 bytes, XChaCha20's nonce, held inline (an array would be one more allocation).
+        fileprivate var nonce: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        /// The scope keys of the last entry's scope, old and new: entries of one scope follow
+        /// one another, and each lookup hashes the scope's two strings.
+        fileprivate var scopeKeys: (scope: Scope, old: SecureBytes, new: SecureBytes)?
 
         public init() {}
 
@@ -61,23 +69,30 @@ public struct EntryCipher {
         }
     }
 
-    /// `entry`'s value, opened with this cipher, sealed under `writer` with `nonce`; the new
-    /// seal is opened again and compared with the value before it is returned, so a re-key
-    /// checks each entry in the same pass. Allocates only the returned sealed value.
+    /// `entry`'s value, opened with this cipher, sealed under `writer` with the next nonce of
+    /// `nonces`; the new seal is opened again and compared with the value before it is
+    /// returned, so a re-key checks each entry in the same pass. Allocates only the returned
+    /// sealed value.
     public func reseal(
-        _ entry: Entry, to writer: EntryCipher, nonce: UnsafeRawBufferPointer, scratch: inout ResealScratch
+        _ entry: Entry, to writer: EntryCipher, nonces: inout NonceBatch, scratch: inout ResealScratch
     ) throws(KeyError) -> [UInt8] {
         precondition(writer.vaultID == vaultID, "re-sealing stays within one vault")
+        if scratch.scopeKeys?.scope != entry.scope {
+            scratch.scopeKeys = (entry.scope, try grant.scopeKey(for: entry.scope), try writer.grant.scopeKey(for: entry.scope))
+        }
+        guard let scopeKeys = scratch.scopeKeys else { preconditionFailure("set just above") }
         FormatMessages.entryKey(name: entry.name, into: &scratch.keyMessage)
         FormatMessages.entryAssociatedData(vaultID: vaultID, scope: entry.scope, name: entry.name, into: &scratch.associatedData)
-        try deriveEntryKey(scope: entry.scope, message: scratch.keyMessage)
-        try writer.deriveEntryKey(scope: entry.scope, message: scratch.keyMessage)
+        deriveEntryKey(scopeKey: scopeKeys.old, message: scratch.keyMessage)
+        writer.deriveEntryKey(scopeKey: scopeKeys.new, message: scratch.keyMessage)
         let count = entry.sealedValue.count - XChaCha20Poly1305.overhead
         guard count >= 0 else { throw .tampered(part: "entry \(entry.scope)/\(entry.name)") }
         scratch.reserve(count)
+        withUnsafeMutableBytes(of: &scratch.nonce) { nonces.take(into: $0) }
         var sealed: [UInt8] = []
         // Array.withUnsafeBytes rethrows untyped errors: the closures report through `outcome`.
         var outcome = ResealOutcome.oldDidNotOpen
+        let nonceBytes = scratch.nonce
         scratch.associatedData.withUnsafeBytes { ad in
             scratch.value.withUnsafeMutableBytes { valueBuffer in
                 let value = UnsafeMutableRawBufferPointer(rebasing: valueBuffer[0..<count])
@@ -86,9 +101,11 @@ public struct EntryCipher {
                 }
                 guard opened else { return }
                 sealed = [UInt8](unsafeUninitializedCapacity: count + XChaCha20Poly1305.overhead) { output, initialized in
-                    XChaCha20Poly1305.seal(
-                        UnsafeRawBufferPointer(value), key: writer.entryKey, nonce: nonce, authenticating: ad,
-                        into: UnsafeMutableRawBufferPointer(output))
+                    withUnsafeBytes(of: nonceBytes) { nonce in
+                        XChaCha20Poly1305.seal(
+                            UnsafeRawBufferPointer(value), key: writer.entryKey, nonce: nonce, authenticating: ad,
+                            into: UnsafeMutableRawBufferPointer(output))
+                    }
                     initialized = output.count
                 }
                 scratch.check.withUnsafeMutableBytes { checkBuffer in

@@ -18,12 +18,8 @@ public enum Rotation {
         var scratch = EntryCipher.ResealScratch()
         defer { scratch.wipe() }
         var nonces = NonceBatch(nonceByteCount: XChaCha20Poly1305.nonceByteCount)
-        for index in result.entries.indices {
-            let entry = result.entries[index]
-            let sealed = try nonces.withNext { nonce throws(KeyError) in
-                try reader.reseal(entry, to: writer, nonce: nonce, scratch: &scratch)
-            }
-            result.entries[index].sealedValue = sealed[...]
+        for index in file.entries.indices {
+            result.entries[index].sealedValue = try reader.reseal(file.entries[index], to: writer, nonces: &nonces, scratch: &scratch)[...]
         }
         for index in result.slots.indices {
             let slot = result.slots[index]
