@@ -47,6 +47,18 @@ let package = Package(
             path: "Benchmarks/VaultBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Whole commands (get, set, rotate at 1k, 10k and 100k): the `coffer` binary, which
+        // this target depends on only so that it is built beside it.
+        .executableTarget(
+            name: "CommandBenchmarks",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "coffer", package: cofferIdentity),
+            ],
+            path: "Benchmarks/CommandBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // The output masker of `coffer run`: set-up for a large secret and for many, and throughput.
         .executableTarget(
             name: "MaskerBenchmarks",

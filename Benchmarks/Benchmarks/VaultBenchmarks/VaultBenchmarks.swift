@@ -179,7 +179,7 @@ final class MergeFixture {
         try vault.unlock(grant: fixture.grant)
         vault.clock = { 1_764_028_800 }
         for index in first..<(first + count) {
-            try vault.set("svc.key.\(index)", value: Fixture.value(&generator), overwrite: true)
+            try vault.set("svc.key.\(index)", value: generator.secretValue(), overwrite: true)
         }
         try vault.save()
         return VaultEncoder.encode(vault.file)
@@ -205,7 +205,7 @@ final class Fixture {
     let probeName: String
 
     init(entries count: Int) throws {
-        folder = Fixture.makeTemporaryFolder()
+        folder = TemporaryFolder.make()
         let made = folder
         Fixture.temporaryFolders.withLock { $0.append(made) }
         path = folder + "/bench.coffer"
@@ -218,7 +218,7 @@ final class Fixture {
         let names = (0..<count).map { "svc.key.\($0)" }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var generator = SplitMix64(seed: 0xC0FFEE)
         for name in names {
-            try vault.set(name, value: Fixture.value(&generator))
+            try vault.set(name, value: generator.secretValue())
         }
         try vault.save()
         probeName = "svc.key.\(count / 2)"
@@ -237,21 +237,6 @@ final class Fixture {
             return folders
         }
         folders.forEach(removeFolder)
-    }
-
-    /// 44 characters of base64 alphabet, as a 32-byte random token in base64 would be.
-    static func value(_ generator: inout SplitMix64) -> [UInt8] {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        return (0..<44).map { _ in alphabet[Int(generator.next() & 63)] }
-    }
-
-    static func makeTemporaryFolder() -> String {
-        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        var template = Array((base + "/coffer-bench-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            fatalError("mkdtemp failed: \(String(cString: strerror(errno)))")
-        }
-        return String(cString: made)
     }
 
     static func removeFolder(_ folder: String) {
@@ -278,5 +263,5 @@ final class Writer {
         vault.clock = { 1_764_028_800 }
     }
 
-    func nextValue() -> [UInt8] { Fixture.value(&generator) }
+    func nextValue() -> [UInt8] { generator.secretValue() }
 }
