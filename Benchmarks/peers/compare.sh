@@ -141,9 +141,9 @@ age_item() { # OP N PREPARE COMMAND
 }
 
 # MARK: start-up: coffer's fixed cost next to a Swift binary that only prints, linked the same way
-# (Swift runtime linked in, libsodium), and to age's.
+# (Swift runtime linked in, libsodium and libyaml, as coffer links them), and to age's.
 printf 'print("1.0.0")\n' > "$WORK/bare.swift"
-if swiftc -O -static-stdlib "$WORK/bare.swift" -o "$WORK/bare-swift" -Xlinker --no-as-needed -lsodium >/dev/null 2>&1; then
+if swiftc -O -static-stdlib "$WORK/bare.swift" -o "$WORK/bare-swift" -Xlinker --no-as-needed -lsodium -lyaml >/dev/null 2>&1; then
     # `list` on an empty vault: a hot command (HotCommands), opening a vault that holds nothing.
     "$C" init --vault "$WORK/empty.coffer" --kdf-ops 1 --kdf-memory 8 --passphrase-file "$PW" 2>/dev/null
     mapfile -d '' AGE < <(age_item startup - "" "age --version")
