@@ -147,6 +147,11 @@ import Glibc
         times(path).size - 64 - 5
     }
 
+    /// Where `needle` first occurs in `bytes`.
+    static func offset(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
+        (0...(bytes.count - needle.count)).first { bytes[$0..<$0 + needle.count].elementsEqual(needle) }
+    }
+
     // MARK: Attacks
 
     @Test func anUnchangedFileIsReadThroughItsRecord() throws {
@@ -313,6 +318,67 @@ import Glibc
         #expect(read.status == 4 && read.stdout.isEmpty, "\(read.stderr)")
     }
 
+    /// An attacker with write access keeps a shared writable mapping of the vault and writes to
+    /// it once: the kernel sets the times then, and not again for later writes to that dirty page
+    /// until writeback cleans it. The verified read comes after the times are old enough, then the
+    /// older sealed value of `pg.password` (it opens: its associated data names vault, scope and
+    /// name, not the generation) is written back through the mapping, and the mapping dropped.
+    /// No stat field changed; only a read that saw no writer at the verification may record it.
+    @Test func attackRolledBackValueWrittenThroughAMappingDirtiedBeforeTheVerifiedRead() throws {
+        let fixture = try Fixture()
+        let path = fixture.sandbox.vault
+        let older = fixture.sandbox.bytes(path)
+        fixture.sandbox.store("pg.password", "hunter3-value", ["--overwrite"])
+        let newer = fixture.sandbox.bytes(path)
+        #expect(older.count == newer.count)
+        let mapping = try WritableMapping(path)
+        mapping[0] = mapping[0]
+        let verified = fixture.get()
+        #expect(verified.status == 0 && verified.output == "hunter3-value", "\(verified.stderr)")
+        let before = Self.times(path)
+        let entry = try #require(Self.offset(of: Array("pg.password".utf8), in: newer))
+        for offset in entry..<newer.count - 64 where older[offset] != newer[offset] { mapping[offset] = older[offset] }
+        mapping.close()
+        #expect(fixture.sandbox.bytes(path) != newer)
+        let after = Self.times(path)
+        // On ext4 the write left every time as it was (unless writeback ran in between).
+        if after.ctime.tv_nsec == before.ctime.tv_nsec && after.ctime.tv_sec == before.ctime.tv_sec {
+            #expect(after.mtime.tv_nsec == before.mtime.tv_nsec && after.inode == before.inode)
+        }
+        fixture.expectRefusedAfterFullVerification()
+    }
+
+    /// On tmpfs a write through a shared mapping never sets the file's times: a vault there is
+    /// never read through a record, and a change made that way is found by the full read.
+    @Test func attackWriteThroughAMappingOnTmpfsChangesNoTimeAndIsCaught() throws {
+        let fixture = try Fixture()
+        var template = Array("/dev/shm/coffer-fast-read-XXXXXX".utf8CString)
+        let folder = String(cString: try #require(mkdtemp(&template)))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/secrets.coffer"
+        let sandbox = fixture.sandbox
+        sandbox.makeVault(path)
+        sandbox.store("pg.password", Fixture.value, vault: path)
+        sandbox.store("zz.other", "other-value", vault: path)
+        var environment = fixture.environment(session: false)
+        let unlocked = sandbox.coffer(["unlock", "--raw", "--vault", path, "--passphrase-file", sandbox.passphraseFile], environment: environment)
+        #expect(unlocked.status == 0, "\(unlocked.stderr)")
+        environment["COFFER_SESSION"] = unlocked.output.trimmingCharacters(in: .newlines)
+        func get() -> CofferResult { sandbox.coffer(["get", "-v", "pg.password", "--vault", path], environment: environment) }
+        for _ in 0..<2 {
+            let read = get()
+            #expect(read.status == 0 && read.output == Fixture.value && read.stderr.contains(Fixture.full), "\(read.stderr)")
+        }
+        let before = Self.times(path)
+        let mapping = try WritableMapping(path)
+        mapping[before.size - 64 - 5] ^= 0x01
+        mapping.close()
+        let after = Self.times(path)
+        #expect(after.ctime.tv_sec == before.ctime.tv_sec && after.ctime.tv_nsec == before.ctime.tv_nsec)
+        let tampered = get()
+        #expect(tampered.status == 4 && tampered.stderr.contains(Fixture.refused) && tampered.stdout.isEmpty, "\(tampered.stderr)")
+    }
+
     @Test func lockingEveryVaultRemovesTheRecords() throws {
         let fixture = try Fixture()
         fixture.verifiedRead()
@@ -320,6 +386,34 @@ import Glibc
         #expect(locked.status == 0, "\(locked.stderr)")
         #expect(fixture.records.isEmpty)
     }
+}
+
+/// A shared writable mapping of a file, as an attacker with write access to it keeps one.
+final class WritableMapping {
+    private var base: UnsafeMutablePointer<UInt8>?
+    private let count: Int
+
+    init(_ path: String) throws {
+        let fd = open(path, O_RDWR)
+        guard fd >= 0 else { throw POSIXError(.EACCES) }
+        defer { Glibc.close(fd) }
+        count = Int(lseek(fd, 0, SEEK_END))
+        guard let mapped = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), mapped != MAP_FAILED else { throw POSIXError(.ENOMEM) }
+        base = mapped.assumingMemoryBound(to: UInt8.self)
+    }
+
+    subscript(offset: Int) -> UInt8 {
+        get { base![offset] }
+        set { base![offset] = newValue }
+    }
+
+    /// Unmaps: the file is then open for writing nowhere.
+    func close() {
+        if let base { munmap(base, count) }
+        base = nil
+    }
+
+    deinit { close() }
 }
 
 /// Runs a tool and returns its exit status.

@@ -11,7 +11,7 @@ import Darwin
 final class OpenFile {
     let path: String
     private let fd: Int32
-    private let info: stat
+    private var info: stat
 
     init(_ path: String) throws {
         self.path = path
@@ -37,12 +37,30 @@ final class OpenFile {
     }
 
     /// Whether the file lies on a local file system whose times come from this machine's clock
-    /// (Specs/fast-read.md): ext2/3/4, XFS, Btrfs, tmpfs, overlayfs, ZFS, F2FS.
+    /// and that sets them on the first write through each new shared mapping (Specs/fast-read.md):
+    /// ext2/3/4, XFS, Btrfs, F2FS. Not tmpfs, where such writes set no time at all.
     var isOnLocalFileSystem: Bool {
         #if os(Linux)
         var info = statfs()
         guard fstatfs(fd, &info) == 0 else { return false }
-        return [0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0x794C_7630, 0x2FC1_2FC1, 0xF2F5_2010].contains(Int64(info.f_type))
+        return [0xEF53, 0x5846_5342, 0x9123_683E, 0xF2F5_2010].contains(Int64(info.f_type))
+        #else
+        return false
+        #endif
+    }
+
+    /// Takes a read lease (fcntl(2)): granted only while nobody has the file open for writing (a
+    /// shared writable mapping included), and until this descriptor is closed every open for
+    /// writing waits. So the content cannot change while it is held, and a writer after it must
+    /// open the file anew, which sets its times (Specs/fast-read.md). `state` is then that of
+    /// the file under the lease (a writer may have come and gone since the open). False when not
+    /// granted.
+    func leaseAgainstWriters() -> Bool {
+        #if os(Linux)
+        // F_SETSIG and F_SETLEASE (Linux-specific, not exported by Glibc's module). A writer that
+        // waits signals the holder: SIGURG, ignored by default, instead of SIGIO, which would end it.
+        let setSignal: Int32 = 10, setLease: Int32 = 1024
+        return fcntl(fd, setSignal, SIGURG) == 0 && fcntl(fd, setLease, Int32(F_RDLCK)) == 0 && fstat(fd, &info) == 0
         #else
         return false
         #endif

@@ -70,10 +70,12 @@ public struct VerifiedRead {
         }
         let made = FileTime.now()
         let file = try OpenFile(path)
+        // Without the lease a writer might hold a mapping whose later writes set no time.
+        let unwritable = states != nil && file.leaseAgainstWriters()
         let bytes = try file.readAll(limit: Limits.fileBytes)
         let index = try Vault.checkAndVerify(bytes, path: path)
         var pending: VerifiedState?
-        if states != nil, file.isRegular, file.size == bytes.count, file.isOnLocalFileSystem, let realPath = FileSystem.realPath(path) {
+        if unwritable, file.isRegular, file.size == bytes.count, file.isOnLocalFileSystem, let realPath = FileSystem.realPath(path) {
             let state = VerifiedState(
                 made: made, file: file.state, vaultID: index.header.vaultID, generation: index.header.generation,
                 signature: index.header.signature, entriesStart: UInt64(index.entriesStart), entryCount: UInt64(index.entryCount),
@@ -107,7 +109,7 @@ final class RecordedIndex {
     init?(path: String, record: VerifiedState, lookups: [(name: String, scope: Scope)]) throws {
         guard !record.isRacy else { return nil }
         let file = try OpenFile(path)
-        guard file.isRegular, file.state == record.file else { return nil }
+        guard file.leaseAgainstWriters(), file.isRegular, file.state == record.file, file.isOnLocalFileSystem else { return nil }
         let entriesEnd = file.size - VaultFile.signatureByteCount
         let checkpoints = record.checkpoints.map { Int(truncatingIfNeeded: $0) }
         let start = Int(truncatingIfNeeded: record.entriesStart)
