@@ -180,6 +180,42 @@ import Glibc
         #expect(fixture.get("zzz").status == 2)
     }
 
+    /// The same names in several scopes, spread over several checkpoint blocks: each lookup
+    /// through the record gives what a full read without a session gives, the most specific
+    /// scope first, not an entry of the same name in another block or scope; a name found in
+    /// no visible scope (only in another project) is not found (exit 2) both ways.
+    @Test func scopeResolutionAcrossCheckpointBlocksMatchesTheFullRead() throws {
+        let names = (0..<200).map { String(format: "k%03d", $0) }
+        let fixture = try Fixture(entries: names.map { ($0, "g-" + $0) })
+        let sandbox = fixture.sandbox
+        let scoped: [([String], String, [String])] = [
+            (["--project", "P"], "p-", names.filter { $0.last! == "0" || $0.last! == "4" }),
+            (["--project", "P", "--domain", "prod"], "pd-", names.filter { $0.last! == "0" }),
+            (["--domain", "prod"], "d-", names.filter { $0.last! == "4" || $0.last! == "7" }),
+            (["--project", "Q"], "q-", ["only.q"] + names.prefix(150)),
+        ]
+        for (options, prefix, chosen) in scoped {
+            let dotenv = sandbox.root + "/scoped.env"
+            try sandbox.write(dotenv, chosen.map { "\($0)=\(prefix)\($0)\n" }.joined())
+            let imported = sandbox.unlocked(["import", dotenv] + options)
+            #expect(imported.status == 0, "\(imported.stderr)")
+        }
+        fixture.verifiedRead()
+        for name in ["k000", "k004", "k007", "k010", "k127", "k128", "k130", "k134", "k199", "only.q", "k200"] {
+            let through = fixture.get(name, ["--project", "P", "--domain", "prod"])
+            #expect(through.stderr.contains(Fixture.unchanged), "\(through.stderr)")
+            let full = sandbox.coffer(
+                ["get", name, "--vault", sandbox.vault, "--project", "P", "--domain", "prod", "--passphrase-file", sandbox.passphraseFile],
+                environment: fixture.environment(session: false))
+            #expect(through.status == full.status && through.output == full.output, "\(name): \(through.output) vs \(full.output)")
+        }
+        #expect(fixture.get("k010", ["--project", "P", "--domain", "prod"]).output == "pd-k010")
+        #expect(fixture.get("k134", ["--project", "P", "--domain", "prod"]).output == "p-k134")
+        #expect(fixture.get("k137", ["--project", "P", "--domain", "prod"]).output == "d-k137")
+        #expect(fixture.get("k131", ["--project", "P", "--domain", "prod"]).output == "g-k131")
+        #expect(fixture.get("only.q", ["--project", "P", "--domain", "prod"]).status == 2)
+    }
+
     @Test func attackSameSizeByteFlipInAnotherEntrysCiphertextWithMtimeRestored() throws {
         let fixture = try Fixture()
         fixture.verifiedRead()
