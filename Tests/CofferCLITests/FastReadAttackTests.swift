@@ -216,6 +216,43 @@ import Glibc
         #expect(fixture.get("only.q", ["--project", "P", "--domain", "prod"]).status == 2)
     }
 
+    /// A symbolic link read through (its record is that of the real path), then swapped to
+    /// another verified vault: the read gives the other vault's value, as a full read does,
+    /// never the first vault's; the stat identity binds a record to its inode, not to a name.
+    @Test func attackSymlinkSwappedToAnotherVerifiedVaultGivesThatVaultsValue() throws {
+        let fixture = try Fixture()
+        let sandbox = fixture.sandbox
+        let other = sandbox.work + "/other.coffer"
+        sandbox.makeVault(other)
+        sandbox.store("pg.password", "other-vault-value", vault: other)
+        let link = sandbox.work + "/current.coffer"
+        #expect(symlink(sandbox.vault, link) == 0)
+        func get(_ path: String) -> CofferResult {
+            sandbox.coffer(
+                ["get", "-v", "pg.password", "--vault", path, "--passphrase-file", sandbox.passphraseFile],
+                environment: fixture.environment(session: true))
+        }
+        for path in [link, link, other, other] { #expect(get(path).status == 0) }
+        let throughLink = get(link)
+        #expect(throughLink.output == Fixture.value && throughLink.stderr.contains(Fixture.unchanged), "\(throughLink.stderr)")
+        #expect(unlink(link) == 0 && symlink(other, link) == 0)
+        let swapped = get(link)
+        #expect(swapped.output == "other-vault-value", "\(swapped.stderr)")
+    }
+
+    /// A modification time set into the future keeps the state racy: it is not recorded; a
+    /// same-size change with that future time restored is then found by the full read.
+    @Test func attackFutureModificationTimeWithASameSizeChangeIsCaught() throws {
+        let fixture = try Fixture()
+        let path = fixture.sandbox.vault
+        #expect(try ProcessRunner.run(["touch", "-m", "-d", "@\(time(nil) + 86400)", path]) == 0)
+        let first = fixture.get()
+        #expect(first.status == 0 && first.stderr.contains(Fixture.full), "\(first.stderr)")
+        #expect(fixture.records.isEmpty)
+        try Self.flipInPlace(path, at: Self.otherEntryCiphertext(path))
+        fixture.expectRefusedAfterFullVerification()
+    }
+
     @Test func attackSameSizeByteFlipInAnotherEntrysCiphertextWithMtimeRestored() throws {
         let fixture = try Fixture()
         fixture.verifiedRead()
