@@ -452,6 +452,28 @@ import Glibc
         #expect(tampered.status == 4 && tampered.stderr.contains(Fixture.refused) && tampered.stdout.isEmpty, "\(tampered.stderr)")
     }
 
+    /// After `coffer lock` of the one vault its record stays, but it vouches for bytes only: the
+    /// session's key is gone, so the read through it ends with no key (exit 3) and prints
+    /// nothing. A new session's token does not authenticate the old token's record: the first
+    /// read with it verifies the whole file.
+    @Test func replayedRecordAfterLockOrWithANewTokenGivesNothing() throws {
+        let fixture = try Fixture()
+        fixture.verifiedRead()
+        let locked = fixture.sandbox.coffer(["lock", "--vault", fixture.sandbox.vault], environment: fixture.environment(session: true))
+        #expect(locked.status == 0, "\(locked.stderr)")
+        let afterLock = fixture.get()
+        #expect(afterLock.status == 3 && afterLock.stdout.isEmpty, "exit \(afterLock.status): \(afterLock.stderr)")
+        let unlocked = fixture.sandbox.coffer(
+            ["unlock", "--raw", "--vault", fixture.sandbox.vault, "--passphrase-file", fixture.sandbox.passphraseFile],
+            environment: fixture.environment(session: false))
+        let token = unlocked.output.trimmingCharacters(in: .newlines)
+        #expect(unlocked.status == 0 && token != fixture.token, "\(unlocked.stderr)")
+        var environment = fixture.environment(session: false)
+        environment["COFFER_SESSION"] = token
+        let fresh = fixture.sandbox.coffer(["get", "-v", "pg.password", "--vault", fixture.sandbox.vault], environment: environment)
+        #expect(fresh.status == 0 && fresh.output == Fixture.value && fresh.stderr.contains(Fixture.full), "\(fresh.stderr)")
+    }
+
     @Test func lockingEveryVaultRemovesTheRecords() throws {
         let fixture = try Fixture()
         fixture.verifiedRead()
