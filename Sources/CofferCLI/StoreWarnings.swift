@@ -6,7 +6,15 @@ enum StoreWarnings {
     /// The warnings for `stored` (name and value length) in `vault` after the change.
     static func lines(for stored: [(name: String, length: Int)], in vault: Vault) -> [String] {
         var reported: Set<[String]> = []
-        let collisions = EnvironmentName.collisions(of: stored.map(\.name), among: vault.entries.map(\.name))
+        // Only names that map to a stored name's variable can collide: found by a pass over the
+        // names alone, not by decoding every entry.
+        let variables = Set(stored.map { Array(EnvironmentName.variableName(for: $0.name).utf8) })
+        var variable: [UInt8] = []
+        let related = vault.entryNames { name in
+            EnvironmentName.variableName(forUTF8: name, into: &variable)
+            return variables.contains(variable)
+        }
+        let collisions = EnvironmentName.collisions(of: stored.map(\.name), among: related)
             .filter { reported.insert([$0.name, $0.other].sorted()).inserted }
             .map { "'\($0.name)' and '\($0.other)' both map to variable \($0.variable): run and export will refuse both together" }
         let short = stored.filter { $0.length < SecretMasker.defaultMinimumLength }

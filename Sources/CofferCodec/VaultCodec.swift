@@ -16,12 +16,14 @@ public enum VaultDecoder {
     /// decoded when asked for.
     public static func index(_ bytes: [UInt8]) throws(CodecError) -> VaultIndex {
         var offsets: [Int] = []
+        var hasEntryExtensions = false
         let header = try read(bytes) { count in
             offsets.reserveCapacity(count)
-        } entry: { _, offset, _ in
+        } entry: { _, offset, fields in
             offsets.append(offset)
+            hasEntryExtensions = hasEntryExtensions || fields.hasExtensions
         }
-        return VaultIndex(header: header, bytes: bytes, entryOffsets: offsets)
+        return VaultIndex(header: header, bytes: bytes, entryOffsets: offsets, hasEntryExtensions: hasEntryExtensions)
     }
 
     /// An entry from fields `scanEntry` checked in `file`; its sealed value is a slice of `file`.
@@ -207,12 +209,15 @@ public enum VaultDecoder {
         let description = checked
             ? try reader.lengthPrefixed(max: Limits.descriptionBytes, "description")
             : try reader.textRange(max: Limits.descriptionBytes, "description")
+        let extensionsStart = reader.offset
         try reader.skipExtensions()
+        // An empty extension list is its count alone, one byte.
+        let hasExtensions = reader.offset - extensionsStart != 1
         let sealed = try reader.lengthPrefixed(max: Limits.valueBytes + Limits.sealedOverhead, "value")
         guard checked || sealed.count >= Limits.sealedOverhead else { throw reader.fail("sealed value too short") }
         return EntryFields(
             name: name, project: project, domain: domain, created: created, updated: updated, flags: flags,
-            description: description, sealed: sealed)
+            description: description, sealed: sealed, hasExtensions: hasExtensions)
     }
 }
 
@@ -221,6 +226,8 @@ struct EntryFields {
     var name, project, domain: Range<Int>
     var created, updated, flags: UInt64
     var description, sealed: Range<Int>
+    /// Whether the entry carries (optional) extensions, which a writer drops (Specs/vault-format.md §5).
+    var hasExtensions: Bool
 }
 
 /// A vault file whose every field has been checked, with its entries still in the file's bytes:
@@ -231,14 +238,40 @@ public struct VaultIndex: Sendable {
     let bytes: [UInt8]
     /// Where each entry starts, in canonical order.
     let entryOffsets: [Int]
+    /// Whether an entry carries extensions: then its bytes are not what a writer emits.
+    let hasEntryExtensions: Bool
 
-    init(header: VaultFile, bytes: [UInt8], entryOffsets: [Int]) {
+    init(header: VaultFile, bytes: [UInt8], entryOffsets: [Int], hasEntryExtensions: Bool) {
         self.header = header
         self.bytes = bytes
         self.entryOffsets = entryOffsets
+        self.hasEntryExtensions = hasEntryExtensions
     }
 
     public var entryCount: Int { entryOffsets.count }
+
+    /// The bytes of the entries at `positions`, as they stand in the file (no copy).
+    func entryBytes(_ positions: Range<Int>) -> ArraySlice<UInt8> {
+        let end = positions.upperBound < entryOffsets.count
+            ? entryOffsets[positions.upperBound] : bytes.count - VaultFile.signatureByteCount
+        return bytes[entryOffsets[positions.lowerBound]..<end]
+    }
+
+    /// Each entry's position and name (UTF-8, no String made), in canonical order: a pass that
+    /// reads each entry's first field only.
+    func forEachName(_ body: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = ByteReader(buffer, end: buffer.count - VaultFile.signatureByteCount)
+            for (position, offset) in entryOffsets.enumerated() {
+                reader.seek(to: offset)
+                do {
+                    body(position, reader.view(try reader.lengthPrefixed(max: Limits.nameBytes, "name")))
+                } catch {
+                    preconditionFailure("an entry the index checked no longer decodes: \(error)")
+                }
+            }
+        }
+    }
 
     /// The whole file, every entry decoded.
     public func decoded() -> VaultFile {
@@ -290,6 +323,14 @@ public enum VaultEncoder {
     public static func encodeSignedPart(_ file: VaultFile) -> [UInt8] {
         var writer = ByteWriter()
         writer.bytes.reserveCapacity(estimatedSize(file))
+        encodeHeader(file, entryCount: file.entries.count, into: &writer)
+        for entry in file.entries { encode(entry, into: &writer) }
+        return writer.bytes
+    }
+
+    /// The signed part up to the first entry: everything but `file.entries`, with `entryCount`
+    /// as the number of entries that follow.
+    static func encodeHeader(_ file: VaultFile, entryCount: Int, into writer: inout ByteWriter) {
         writer.raw(VaultFile.magic)
         writer.u8(VaultFile.major)
         writer.u8(file.minor)
@@ -305,9 +346,7 @@ public enum VaultEncoder {
         writer.uvarint(0)
         writer.uvarint(UInt64(file.slots.count))
         for slot in file.slots { encode(slot, into: &writer) }
-        writer.uvarint(UInt64(file.entries.count))
-        for entry in file.entries { encode(entry, into: &writer) }
-        return writer.bytes
+        writer.uvarint(UInt64(entryCount))
     }
 
     /// The signed part followed by the signature: the whole file.
@@ -359,7 +398,7 @@ public enum VaultEncoder {
         }
     }
 
-    private static func encode(_ entry: Entry, into writer: inout ByteWriter) {
+    static func encode(_ entry: Entry, into writer: inout ByteWriter) {
         writer.lengthPrefixed(entry.name.utf8)
         writer.lengthPrefixed(entry.scope.project.utf8)
         writer.lengthPrefixed(entry.scope.domain.utf8)

@@ -18,6 +18,23 @@ public enum BLAKE2b {
         data.withUnsafeBytes { hash($0, byteCount: byteCount) }
     }
 
+    /// Unkeyed hash of `pieces` one after the other, as of their concatenation (which is not made).
+    public static func hash(pieces: [ArraySlice<UInt8>], byteCount: Int = 64) -> [UInt8] {
+        Sodium.ensureInitialized()
+        precondition((Int(crypto_generichash_BYTES_MIN)...maxByteCount).contains(byteCount))
+        // libsodium's state wants 64-byte alignment, which a Swift value does not promise.
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: crypto_generichash_statebytes(), alignment: 64)
+        defer { memory.deallocate() }
+        let state = OpaquePointer(memory)
+        _ = crypto_generichash_init(state, nil, 0, byteCount)
+        for piece in pieces {
+            piece.withUnsafeBufferPointer { _ = crypto_generichash_update(state, $0.baseAddress, UInt64($0.count)) }
+        }
+        var digest = [UInt8](repeating: 0, count: byteCount)
+        _ = crypto_generichash_final(state, &digest, byteCount)
+        return digest
+    }
+
     /// Keyed hash of `message` under `key`, written into `output` (guarded memory); used to derive keys.
     public static func keyedHash(_ message: UnsafeRawBufferPointer, key: SecureBytes, into output: SecureBytes) {
         Sodium.ensureInitialized()

@@ -29,6 +29,17 @@ struct BLAKE2bTests {
         #expect(BLAKE2b.keyedHash(input, key: key, byteCount: 64).array == hex(expected))
     }
 
+    // The hash of pieces is the hash of their concatenation, however it is cut (RFC 7693's "abc" too).
+    @Test func piecesHashAsTheirConcatenation() {
+        #expect(BLAKE2b.hash(pieces: [Array("a".utf8)[...], [], Array("bc".utf8)[...]]) == BLAKE2b.hash(Array("abc".utf8)))
+        let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        for cut in [0, 1, 127, 128, 129, 999, 1000] {
+            #expect(BLAKE2b.hash(pieces: [data[..<cut], data[cut...]]) == BLAKE2b.hash(data))
+            #expect(BLAKE2b.hash(pieces: [data[..<cut], data[cut...]], byteCount: 32) == BLAKE2b.hash(data, byteCount: 32))
+        }
+        #expect(BLAKE2b.hash(pieces: []) == BLAKE2b.hash([]))
+    }
+
     @Test func unkeyedOutputLength() {
         let short = BLAKE2b.hash([1, 2, 3], byteCount: 32)
         #expect(short.count == 32)

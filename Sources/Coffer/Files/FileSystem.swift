@@ -132,7 +132,7 @@ enum FileSystem {
         return String(path[path.index(after: slash)...])
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String) throws {
         var done = 0
         while done < bytes.count {
             let count = bytes.withUnsafeBytes { buffer in
@@ -169,6 +169,13 @@ enum FileSystem {
     /// fsyncs, for files on a RAM-backed runtime folder (sessions); `readsBack` reads the temporary
     /// file back and compares it with `bytes` before the rename (vault saves).
     static func atomicReplace(_ path: String, with bytes: [UInt8], mode: mode_t, durable: Bool = true, readsBack: Bool = false) throws {
+        try atomicReplace(path, with: [bytes[...]], mode: mode, durable: durable, readsBack: readsBack)
+    }
+
+    /// `atomicReplace` of the concatenation of `pieces`, written one after the other (not joined first).
+    static func atomicReplace(
+        _ path: String, with pieces: [ArraySlice<UInt8>], mode: mode_t, durable: Bool = true, readsBack: Bool = false
+    ) throws {
         let directory = directory(of: path)
         let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...35), radix: 36) }.joined()
         let temporary = directory + "/" + temporaryPrefix(for: path) + suffix
@@ -179,12 +186,12 @@ enum FileSystem {
         do {
             defer { close(fd) }
             guard fchmod(fd, mode) == 0 else { throw ioError(temporary) }
-            try writeAll(fd, bytes, path: temporary)
+            for piece in pieces { try writeAll(fd, piece, path: temporary) }
             if durable { CrashPoint.reach(.written) }
             guard !durable || retrying({ fsync(fd) }) == 0 else { throw ioError(temporary) }
             if durable { CrashPoint.reach(.synced) }
         }
-        if readsBack { try compare(temporary, with: bytes) }
+        if readsBack { try compare(temporary, with: pieces) }
         guard rename(temporary, path) == 0 else { throw ioError(path) }
         renamed = true
         guard durable else { return }
@@ -195,27 +202,39 @@ enum FileSystem {
 }
 
 extension FileSystem {
-    /// Fails unless the file at `path` holds exactly `bytes`; reads it in 64 KiB pieces, so a large
-    /// vault is not held twice in memory.
-    private static func compare(_ path: String, with bytes: [UInt8]) throws {
+    /// Fails unless the file at `path` holds exactly the concatenation of `pieces`; reads it in
+    /// 64 KiB pieces, so a large vault is not held twice in memory.
+    private static func compare(_ path: String, with pieces: [ArraySlice<UInt8>]) throws {
         let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw ioError(path) }
         defer { close(fd) }
         let mismatch = CofferError.io(path: path, reason: "the written file did not read back the same")
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var done = 0
+        // The piece being compared, and how much of it has been.
+        var piece = pieces.startIndex, done = 0
         while true {
-            let count = buffer.withUnsafeMutableBytes { piece in retrying { Glibc.read(fd, piece.baseAddress!, piece.count) } }
+            let count = buffer.withUnsafeMutableBytes { chunk in retrying { Glibc.read(fd, chunk.baseAddress!, chunk.count) } }
             guard count >= 0 else { throw ioError(path) }
             if count == 0 { break }
-            guard done + count <= bytes.count else { throw mismatch }
-            let same = bytes.withUnsafeBytes { written in
-                buffer.withUnsafeBytes { memcmp(written.baseAddress! + done, $0.baseAddress!, count) == 0 }
+            var compared = 0
+            while compared < count {
+                while piece < pieces.endIndex, done == pieces[piece].count {
+                    piece += 1
+                    done = 0
+                }
+                guard piece < pieces.endIndex else { throw mismatch }
+                let length = min(count - compared, pieces[piece].count - done)
+                let same = pieces[piece].withUnsafeBytes { written in
+                    buffer.withUnsafeBytes { memcmp(written.baseAddress! + done, $0.baseAddress! + compared, length) == 0 }
+                }
+                guard same else { throw mismatch }
+                done += length
+                compared += length
             }
-            guard same else { throw mismatch }
-            done += count
         }
-        guard done == bytes.count else { throw mismatch }
+        guard pieces[piece...].dropFirst().allSatisfy(\.isEmpty), piece == pieces.endIndex || done == pieces[piece].count else {
+            throw mismatch
+        }
     }
 }
 

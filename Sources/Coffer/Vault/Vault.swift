@@ -39,21 +39,25 @@ public struct VaultEntry: Equatable, Sendable {
 /// ```
 public final class Vault {
     public let path: String
-    /// The file as last read or written. A vault opened from disk decodes its entries on first use
-    /// of this property; reading one entry, or the header, does not need it.
+    /// The file as last read or written, with the changes made since. A vault opened from disk
+    /// decodes its entries on first use of this property; reading, setting or removing one entry,
+    /// or the header, does not need it.
     public var file: VaultFile {
         if let decoded { return decoded }
-        let file = index!.decoded()
+        guard let read = draft else { preconditionFailure("a vault read through a verified state holds only the entries it was opened for") }
+        let file = read.decoded()
         decoded = file
-        index = nil
+        draft = nil
         return file
     }
-    /// The file with its entries decoded; nil while only `index` is at hand.
+    /// The file with its entries decoded; nil while only `draft` is at hand.
     private var decoded: VaultFile?
-    /// The file as read and checked (in full, or through a verified state), its entries not yet decoded.
-    private var index: EntryIndex?
+    /// The file as read and checked, its entries not yet decoded, and the changes made since.
+    private var draft: VaultDraft?
+    /// A file read through a verified state (VerifiedRead): the entries it was opened for, read only.
+    private var recorded: RecordedIndex?
     /// The file without its entries: enough for ids, generation, keys and slots.
-    private var header: VaultFile { decoded ?? index!.header }
+    private var header: VaultFile { decoded ?? draft?.header ?? recorded!.header }
 
     /// Decodes the entries now, so that `decoded` can be changed in place.
     private func decodeEntries() { _ = file }
@@ -80,7 +84,10 @@ public final class Vault {
 
     init(path: String, index: EntryIndex) {
         self.path = path
-        self.index = index
+        switch index {
+        case let .whole(index): draft = VaultDraft(index)
+        case let .recorded(index): recorded = index
+        }
         self.signatureOnDisk = index.header.signature
     }
 
@@ -215,11 +222,11 @@ public final class Vault {
         }
         try unlock(grant: grant, slot: slot)
         _ = try requireWriter()
-        guard slot.authenticator == nil, let index = file.slots.firstIndex(of: slot) else { return false }
-        decodeEntries()
-        decoded!.slots[index].authenticator = SlotWrapping.authenticator(
+        guard slot.authenticator == nil, let index = header.slots.firstIndex(of: slot) else { return false }
+        let authenticator = SlotWrapping.authenticator(
             of: slot, secretKey: secret, vaultID: header.vaultID, genesisKey: header.keyChain.genesisKey)
-        unlockedSlot = decoded!.slots[index]
+        if decoded != nil { decoded!.slots[index].authenticator = authenticator } else { draft!.header.slots[index].authenticator = authenticator }
+        unlockedSlot = header.slots[index]
         hasUnsavedChanges = true
         return true
     }
@@ -263,13 +270,8 @@ public final class Vault {
     public var slots: [Slot] { header.slots }
     /// The minor format version the file was written with.
     public var minorVersion: UInt8 { header.minor }
-    public var entryCount: Int { decoded?.entries.count ?? index!.entryCount }
+    public var entryCount: Int { decoded?.entries.count ?? draft?.entryCount ?? recorded!.entryCount }
     public var entries: [VaultEntry] { file.entries.map(VaultEntry.init) }
-
-    private func position(of name: String, in scope: Scope) -> (found: Bool, position: Int) {
-        guard let decoded else { return index!.position(of: name, in: scope) }
-        return Vault.position(of: name, in: scope, among: decoded.entries)
-    }
 
     /// Binary search of entries in canonical order: whether `name` in `scope` is there, and
     /// where it is or would be inserted.
@@ -283,14 +285,46 @@ public final class Vault {
         return (low < entries.count && entries[low].name == name && entries[low].scope == scope, low)
     }
 
-    private func entry(at position: Int) -> Entry {
-        decoded?.entries[position] ?? index!.entry(at: position)
+    /// The stored entry `name` exactly in `scope`, with the changes made since the file was read.
+    private func stored(_ name: String, in scope: Scope) -> Entry? {
+        if let recorded {
+            let (found, position) = recorded.position(of: name, in: scope)
+            return found ? recorded.entry(at: position) : nil
+        }
+        guard let decoded else { return draft!.entry(name, in: scope) }
+        let (found, position) = Vault.position(of: name, in: scope, among: decoded.entries)
+        return found ? decoded.entries[position] : nil
+    }
+
+    /// Puts `entry` in, in place of the entry of its scope and name if there is one.
+    private func put(_ entry: Entry) {
+        if decoded == nil && draft == nil { decodeEntries() }
+        guard decoded != nil else { return draft!.put(entry) }
+        let (found, position) = Vault.position(of: entry.name, in: entry.scope, among: decoded!.entries)
+        if found { decoded!.entries[position] = entry } else { decoded!.entries.insert(entry, at: position) }
     }
 
     /// The entry `name` exactly in `scope`.
     public func entry(_ name: String, in scope: Scope = .global) -> VaultEntry? {
-        let (found, position) = position(of: name, in: scope)
-        return found ? VaultEntry(entry(at: position)) : nil
+        stored(name, in: scope).map(VaultEntry.init)
+    }
+
+    /// The names of every entry, of all scopes, that `isWanted` accepts (given as UTF-8); a pass
+    /// over the names alone, no entry decoded.
+    public func entryNames(where isWanted: (UnsafeBufferPointer<UInt8>) -> Bool) -> [String] {
+        var names: [String] = []
+        if let decoded {
+            for entry in decoded.entries {
+                var name = entry.name
+                if name.withUTF8(isWanted) { names.append(name) }
+            }
+        } else {
+            if draft == nil { decodeEntries() }
+            draft!.forEachName { name in
+                if isWanted(name) { names.append(String(decoding: name, as: UTF8.self)) }
+            }
+        }
+        return names
     }
 
     /// The most specific entry named `name` that a reader selecting `scope` sees
@@ -313,10 +347,9 @@ public final class Vault {
 
     /// The value of `name` exactly in `scope`. Needs an unlocked vault whose key covers the scope.
     public func value(for name: String, in scope: Scope = .global) throws -> [UInt8] {
-        let (found, position) = position(of: name, in: scope)
-        guard found else { throw CofferError.entryMissing(name: name, scope: scope.description) }
+        guard let entry = stored(name, in: scope) else { throw CofferError.entryMissing(name: name, scope: scope.description) }
         guard let cipher else { throw CofferError.keyUnavailable("the vault is locked") }
-        return try Vault.mapKeyErrors { try cipher.open(entry(at: position)) }
+        return try Vault.mapKeyErrors { try cipher.open(entry) }
     }
 
     // MARK: Writing
@@ -385,23 +418,21 @@ public final class Vault {
         guard value.count <= Limits.valueBytes else {
             throw CofferError.invalidArgument("a value is at most \(Limits.valueBytes) bytes")
         }
-        let (found, position) = position(of: name, in: scope)
-        if found && !overwrite { throw CofferError.entryExists(name: name, scope: scope.description) }
+        let existing = stored(name, in: scope)
+        if existing != nil && !overwrite { throw CofferError.entryExists(name: name, scope: scope.description) }
         let now = clock()
         let sealed = try Vault.mapKeyErrors { try cipher.seal(value, name: name, scope: scope) }
-        decodeEntries()
-        if found {
-            var entry = decoded!.entries[position]
+        if var entry = existing {
             entry.updated = max(now, entry.created)
             entry.sealedValue = sealed[...]
             if let description { entry.description = description }
             if let noReveal { entry.flags = noReveal ? entry.flags | Entry.noRevealFlag : entry.flags & ~Entry.noRevealFlag }
-            decoded!.entries[position] = entry
+            put(entry)
         } else {
-            decoded!.entries.insert(Entry(
+            put(Entry(
                 name: name, scope: scope, created: now, updated: now,
                 flags: noReveal == true ? Entry.noRevealFlag : 0, description: description ?? "",
-                sealedValue: sealed[...]), at: position)
+                sealedValue: sealed[...]))
         }
         sealedSinceSave.append((scope, name))
         hasUnsavedChanges = true
@@ -489,10 +520,12 @@ public final class Vault {
     /// Removes `name` from `scope`.
     public func remove(_ name: String, in scope: Scope = .global) throws {
         _ = try requireWriter()
-        let (found, position) = position(of: name, in: scope)
-        guard found else { throw CofferError.entryMissing(name: name, scope: scope.description) }
-        decodeEntries()
-        decoded!.entries.remove(at: position)
+        guard stored(name, in: scope) != nil else { throw CofferError.entryMissing(name: name, scope: scope.description) }
+        if decoded != nil {
+            decoded!.entries.remove(at: Vault.position(of: name, in: scope, among: decoded!.entries).position)
+        } else {
+            draft!.remove(name, in: scope)
+        }
         hasUnsavedChanges = true
     }
 
@@ -500,10 +533,10 @@ public final class Vault {
     /// value. `change` must leave the name and scope alone: they fix the entry's place and seal.
     func changeMetadata(of name: String, in scope: Scope, _ change: (inout Entry) -> Void) throws {
         _ = try requireWriter()
-        let (found, position) = position(of: name, in: scope)
-        guard found else { throw CofferError.entryMissing(name: name, scope: scope.description) }
-        decodeEntries()
-        change(&decoded!.entries[position])
+        guard var entry = stored(name, in: scope) else { throw CofferError.entryMissing(name: name, scope: scope.description) }
+        change(&entry)
+        precondition(entry.name == name && entry.scope == scope, "changeMetadata changed an entry's name or scope")
+        put(entry)
         hasUnsavedChanges = true
     }
 
@@ -512,7 +545,7 @@ public final class Vault {
     func replaceSlots(_ content: VaultFile, grant: KeyGrant) throws {
         _ = try requireWriter()
         decoded = content
-        index = nil
+        draft = nil
         adopt(grant, slot: unlockedSlot.flatMap { slot in content.slots.first { $0.id == slot.id } })
         hasUnsavedChanges = true
     }
@@ -520,7 +553,8 @@ public final class Vault {
     /// Writes the vault atomically: its signature checked and every entry sealed since the last
     /// save opened, then a temporary file in the same folder, fsync, read back and compared byte
     /// for byte, rename, fsync the folder. Holds the folder's lock, and fails with `conflict` if
-    /// the file changed on disk since it was read.
+    /// the file changed on disk since it was read. Entries not changed since the file was read
+    /// are written as the bytes read (`VaultDraft`); the file is hashed once, as it is written.
     public func save() throws {
         let cipher = try requireWriter()
         // Through a symbolic link, the link's target is replaced and the link stays.
@@ -534,15 +568,17 @@ public final class Vault {
         }
         FileSystem.removeStaleTemporaries(for: path)
 
-        guard file.generation < UInt64.max else { throw CofferError.corrupted(part: "header: generation at its maximum") }
-        var next = file
+        guard header.generation < UInt64.max else { throw CofferError.corrupted(part: "header: generation at its maximum") }
+        // `next` is the whole file when decoded, else the header of `nextDraft`.
+        var next = header
         next.generation += 1
         next.minor = VaultFile.minor
+        var nextDraft = draft
+        nextDraft?.header = next
+        let signedPart = nextDraft?.signedPart() ?? [VaultEncoder.encodeSignedPart(next)[...]]
         let signingKey = try Vault.mapKeyErrors { try cipher.grant.signingKey() }
-        var bytes = VaultEncoder.encodeSignedPart(next)
-        let message = FormatMessages.fileSignature(hash: BLAKE2b.hash(bytes))
+        let message = FormatMessages.fileSignature(hash: BLAKE2b.hash(pieces: signedPart))
         next.signature = signingKey.signature(for: message)
-        bytes += next.signature
 
         // Checked before anything is written: the signature verifies under the key the file
         // names, and every entry sealed since the last save opens with the key in hand.
@@ -550,15 +586,25 @@ public final class Vault {
             throw CofferError.tampered(part: "signature")
         }
         for (scope, name) in sealedSinceSave {
-            let (found, position) = Vault.position(of: name, in: scope, among: next.entries)
-            guard found else { continue }
-            var value = try Vault.mapKeyErrors { try cipher.open(next.entries[position]) }
+            let entry: Entry?
+            if let nextDraft {
+                entry = nextDraft.entry(name, in: scope)
+            } else {
+                let (found, position) = Vault.position(of: name, in: scope, among: next.entries)
+                entry = found ? next.entries[position] : nil
+            }
+            guard let entry else { continue }
+            var value = try Vault.mapKeyErrors { try cipher.open(entry) }
             value.wipe()
         }
         let mode = FileSystem.mode(of: path) ?? 0o600
-        try FileSystem.atomicReplace(path, with: bytes, mode: mode, readsBack: true)
-        decoded = next
-        index = nil
+        try FileSystem.atomicReplace(path, with: signedPart + [next.signature[...]], mode: mode, readsBack: true)
+        if nextDraft != nil {
+            nextDraft!.header.signature = next.signature
+            draft = nextDraft
+        } else {
+            decoded = next
+        }
         signatureOnDisk = next.signature
         sealedSinceSave = []
         hasUnsavedChanges = false

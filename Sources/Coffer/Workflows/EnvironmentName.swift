@@ -6,18 +6,28 @@ public enum EnvironmentName {
     /// alone is always a valid name. `prefix` is then prepended as given (so `1x` is `_1X` and,
     /// with prefix `APP_`, `APP__1X`); check it first with `validatePrefix(_:)`.
     public static func variableName(for secretName: String, prefix: String = "") -> String {
-        var name = ""
-        for scalar in secretName.unicodeScalars {
-            switch scalar {
-            case "a"..."z": name.unicodeScalars.append(Unicode.Scalar(scalar.value - 32)!)
-            case "A"..."Z", "0"..."9", "_": name.unicodeScalars.append(scalar)
-            default: name += "_"
+        var secretName = secretName
+        var name: [UInt8] = []
+        secretName.withUTF8 { variableName(forUTF8: $0, into: &name) }
+        return prefix + String(decoding: name, as: UTF8.self)
+    }
+
+    /// `variableName(for:)` without a prefix, of a name given as UTF-8, written over `variable`
+    /// (reusing its storage: a scan over every name of a vault makes no String).
+    public static func variableName(forUTF8 secretName: UnsafeBufferPointer<UInt8>, into variable: inout [UInt8]) {
+        variable.removeAll(keepingCapacity: true)
+        if secretName.first.map({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) ?? true {
+            variable.append(UInt8(ascii: "_"))
+        }
+        for byte in secretName {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): variable.append(byte - 32)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): variable.append(byte)
+            // A scalar outside ASCII is one `_`, made at its first byte.
+            case 0x80...0xBF: continue
+            default: variable.append(UInt8(ascii: "_"))
             }
         }
-        if name.first?.isNumber ?? true {
-            name = "_" + name
-        }
-        return prefix + name
     }
 
     /// The key Kestra knows secret `name` by: the name itself, which `{{ secret('NAME') }}` uses
