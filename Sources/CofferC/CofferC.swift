@@ -54,7 +54,11 @@ private func perform(_ pointer: OpaquePointer?, _ body: (VaultHandle) throws -> 
     guard let handle = handle(pointer) else { return 1 }
     do {
         handle.setMessage("")
+        // Each call is one use of the trust state: what it learned is written at its end, also
+        // after a failure (a vault seen stays remembered).
+        defer { try? handle.trust.finish() }
         try body(handle)
+        try handle.trust.finish()
         return 0
     } catch {
         let (status, message) = describe(error)
@@ -401,8 +405,9 @@ public func coffer_save(_ pointer: OpaquePointer?) -> Int32 {
         }
         try refuseUnconfirmedWrite(handle, vault)
         try handle.trust.checkBeforeWriting(vault, at: path, branch: branch, pins: handle.pins)
+        try handle.trust.refresh()
         try handle.trust.checkWrite(vault, at: path, branch: branch)
         try vault.save()
-        try handle.trust.store.remember(vault, at: path, branch: branch)
+        try handle.trust.remember(vault, at: path, branch: branch)
     }
 }

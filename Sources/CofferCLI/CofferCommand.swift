@@ -40,7 +40,11 @@ struct CofferCommand: ParsableCommand {
             let arguments = Array(CommandLine.arguments.dropFirst())
             var command = try HotCommands.parse(arguments) ?? parseAsRoot(arguments)
             try command.run()
+            try VaultOptions.trust.finish()
         } catch {
+            // What the command learned of the vaults it opened stands even when it failed after
+            // (a vault seen is remembered); a failure to write that is not the error reported.
+            try? VaultOptions.trust.finish()
             Glibc.exit(report(error))
         }
     }

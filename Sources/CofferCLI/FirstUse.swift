@@ -21,6 +21,6 @@ enum FirstUse {
         }
         let yes = answer.withUnsafeBytes { ["y", "yes"].contains(String(decoding: $0, as: UTF8.self).lowercased()) }
         guard yes else { throw Failure(.corrupted, "not confirmed: nothing written to \(vault.path)") }
-        try VaultOptions.trust.confirmed.remember(vault)
+        try VaultOptions.trust.confirm(vault)
     }
 }

@@ -211,7 +211,7 @@ extension CofferCommand.Git {
         var blocking: (String, TrustStore.Finding)?
         for (name, vault) in [("ours", ours), ("theirs", theirs), ("base", base)] {
             guard let vault else { continue }
-            for finding in try VaultOptions.trustStore.findings(for: vault, at: label, branch: branch) {
+            for finding in try VaultOptions.trust.findings(for: vault, at: label, branch: branch) {
                 if name != "ours", case .rollback = finding { continue }
                 if name != "ours", case .fork = finding { continue }
                 if finding.blocksReads {
@@ -294,6 +294,7 @@ extension CofferCommand {
             let branch = GitBranch.current(forFileAt: path)
             // The history as it is now is accepted too: the automatic check starts from HEAD.
             try VaultOptions.trust.accept(vault, at: path, branch: branch)
+            try VaultOptions.trust.finish()
             Terminal.output("trusted \(path): vault \(TextView.hex(vault.vaultID)), generation \(vault.generation), key \(TrustStore.fingerprint(vault.verificationKey))\n")
         }
     }

@@ -36,6 +36,7 @@ extension CofferCommand {
             }
             // A new vault at this path is trusted as made: it pins its own key and replaces any record.
             try VaultOptions.trust.acceptCreated(vault, at: path)
+            try VaultOptions.trust.finish()
             Terminal.writeAll(2, Array("coffer: created \(path)\n".utf8))
         }
     }

@@ -18,8 +18,8 @@ extension CofferCommand {
             let vault = try location.open()
             let path = vault.path
             let branch = GitBranch.current(forFileAt: path)
-            let record = try VaultOptions.trustStore.record(for: vault, branch: branch)
-            let pinned = try VaultOptions.trustStore.pinnedKey(for: vault)
+            let record = try VaultOptions.trust.record(for: vault, branch: branch)
+            let pinned = try VaultOptions.trust.pinnedKey(for: vault)
             if json {
                 Terminal.output(JSONOutput.object([
                     ("vault", JSONOutput.string(path)),

@@ -2,7 +2,9 @@ import Coffer
 
 /// Every command opens vaults here, so rollback, fork and forgery checks (Specs/git.md) apply to all.
 extension VaultOptions {
-    /// The trust rules this process applies, shared with libcoffer (VaultTrust).
+    /// The trust rules this process applies, shared with libcoffer (VaultTrust). A command is
+    /// one use: it reads each state file at most once and writes it at most once, by a write
+    /// under the vault's lock (`modify`) or at its end (`CofferCommand.main`).
     static let trust = VaultTrust(environment: ProcessInfoLite.environment)
     static var trustStore: TrustStore { trust.store }
 
@@ -53,10 +55,14 @@ extension VaultOptions {
             try Self.trust.checkBeforeWriting(vault, at: path, branch: branch, pins: try pins())
             try unlocking(vault)
         }) { vault in
+            // Against the trust state as it is now: another writer may have changed it meanwhile.
+            try Self.trust.refresh()
             try Self.trust.checkWrite(vault, at: path, branch: branch, allowRollback: allowRollback, override: "--allow-rollback")
             let result = try body(vault)
             if vault.hasUnsavedChanges { try vault.save() }
-            try Self.trustStore.remember(vault, at: path, branch: branch, acceptingRollback: allowRollback)
+            try Self.trust.remember(vault, at: path, branch: branch, acceptingRollback: allowRollback)
+            // Written under the vault's lock, once.
+            try Self.trust.finish()
             return result
         }
     }

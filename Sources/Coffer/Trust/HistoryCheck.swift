@@ -112,7 +112,8 @@ public enum HistoryCheck {
 /// The commit up to which this machine has checked a vault's history, and the verification key
 /// the vault had then: `$XDG_STATE_HOME/coffer/history`, beside the trust store, lines
 /// `<vault id> <key hex> <commit>` (commit `-`: none yet), mode 0600, rewritten atomically under
-/// a lock. A command checks the history again only when the vault's key is not the one recorded.
+/// a lock; read and written through `TrustState`. A command checks the history again only when
+/// the vault's key is not the one recorded.
 public struct HistoryState: Sendable {
     public struct Record: Equatable, Sendable {
         public var key: [UInt8]
@@ -132,34 +133,17 @@ public struct HistoryState: Sendable {
     }
 
     /// `history` in the trust store's folder.
-    public static func defaultPath(environment: [String: String]) -> String {
-        FileSystem.directory(of: TrustStore.defaultPath(environment: environment)) + "/history"
+    static func path(besideTrustStore trustStorePath: String) -> String {
+        FileSystem.directory(of: trustStorePath) + "/history"
     }
 
-    public func record(for vaultID: [UInt8]) throws -> Record? {
-        try load()[TextView.hex(vaultID)]
+    /// The file, to be read once and written once.
+    func file() -> StateFile<[String: Record]> {
+        StateFile(path: path, parse: { [path] in try Self.parse($0, path: path) }, render: Self.render)
     }
 
-    public func remember(_ record: Record, for vaultID: [UInt8]) throws {
-        try FileSystem.makeFolders(FileSystem.directory(of: path))
-        let lock = try FileLock(path + ".lock")
-        defer { withExtendedLifetime(lock) {} }
-        var records = try load()
-        records[TextView.hex(vaultID)] = record
-        let text = records.sorted { $0.key < $1.key }.map { id, record in
-            "\(id) \(TextView.hex(record.key)) \(record.commit ?? "-")\n"
-        }.joined()
-        try FileSystem.atomicReplace(path, with: Array(text.utf8), mode: 0o600)
-    }
-
-    /// A missing file holds nothing; a malformed one is an error, never a reason to skip checks.
-    private func load() throws -> [String: Record] {
-        let bytes: [UInt8]
-        do {
-            bytes = try FileSystem.read(path, limit: 16 << 20)
-        } catch CofferError.io(_, let reason) where reason == "no such file" {
-            return [:]
-        }
+    /// A missing file (no bytes) holds nothing; a malformed one is an error, never a reason to skip checks.
+    static func parse(_ bytes: [UInt8], path: String) throws -> [String: Record] {
         var records: [String: Record] = [:]
         for (number, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n").enumerated() {
             let fields = line.split(separator: " ").map(String.init)
@@ -169,5 +153,11 @@ public struct HistoryState: Sendable {
             records[fields[0]] = Record(key: key, commit: fields[2] == "-" ? nil : fields[2])
         }
         return records
+    }
+
+    static func render(_ records: [String: Record]) -> [UInt8] {
+        Array(records.sorted { $0.key < $1.key }.map { id, record in
+            "\(id) \(TextView.hex(record.key)) \(record.commit ?? "-")\n"
+        }.joined().utf8)
     }
 }

@@ -90,20 +90,25 @@ public struct TrustStore: Sendable {
 
     // MARK: Checking
 
+    /// The store's file, to be read once and written once (`TrustState` holds one per command).
+    func file() -> StateFile<State> {
+        StateFile(path: path, parse: { [path] in try Self.parse($0, path: path) }, render: Self.render)
+    }
+
     /// The problems with opening `vault` from `filePath` on `branch` ("" outside git).
     public func findings(for vault: Vault, at filePath: String, branch: String) throws -> [Finding] {
-        findings(for: vault, at: filePath, branch: branch, in: try load())
+        try TrustState(trustStore: self).findings(for: vault, at: filePath, branch: branch)
     }
 
     /// `findings`, and when there are none, `remember`: the store is read once for both.
     public func check(_ vault: Vault, at filePath: String, branch: String) throws -> [Finding] {
-        let state = try load()
-        let findings = findings(for: vault, at: filePath, branch: branch, in: state)
-        if findings.isEmpty { try update(seen: state, remembering(vault, at: filePath, branch: branch)) }
+        let state = TrustState(trustStore: self)
+        let findings = try state.check(vault, at: filePath, branch: branch)
+        try state.write()
         return findings
     }
 
-    private func findings(for vault: Vault, at filePath: String, branch: String, in state: State) -> [Finding] {
+    static func findings(for vault: Vault, at filePath: String, branch: String, in state: State) -> [Finding] {
         var findings: [Finding] = []
         let id = TextView.hex(vault.vaultID)
         if let seenID = state.paths[Self.absolute(filePath)], seenID != id {
@@ -134,12 +139,12 @@ public struct TrustStore: Sendable {
 
     /// What is remembered of `vault`'s id on `branch`.
     public func record(for vault: Vault, branch: String) throws -> Record? {
-        try load().versions[TextView.hex(vault.vaultID) + " " + branch]
+        try TrustState(trustStore: self).record(for: vault, branch: branch)
     }
 
     /// The pinned verification key of `vault`'s id.
     public func pinnedKey(for vault: Vault) throws -> [UInt8]? {
-        try load().keys[TextView.hex(vault.vaultID)]?.last?.key
+        try TrustState(trustStore: self).pinnedKey(for: vault)
     }
 
     /// The chain's keys, each with the generation that replaced it.
@@ -154,10 +159,12 @@ public struct TrustStore: Sendable {
     /// `acceptingRollback`: a write the user let proceed over a rollback starts the line anew), and
     /// the pin only forward along the (verified) key chain.
     public func remember(_ vault: Vault, at filePath: String, branch: String, acceptingRollback: Bool = false) throws {
-        try update(seen: try load(), remembering(vault, at: filePath, branch: branch, acceptingRollback: acceptingRollback))
+        let state = TrustState(trustStore: self)
+        try state.remember(vault, at: filePath, branch: branch, acceptingRollback: acceptingRollback)
+        try state.write()
     }
 
-    private func remembering(
+    static func remembering(
         _ vault: Vault, at filePath: String, branch: String, acceptingRollback: Bool = false
     ) -> (inout State) -> Void {
         { state in
@@ -178,7 +185,13 @@ public struct TrustStore: Sendable {
     /// Accepts the vault as it is now (`coffer trust`): its chain pinned, its generation on
     /// `branch` and its path recorded, whatever was remembered before.
     public func trust(_ vault: Vault, at filePath: String, branch: String) throws {
-        try update(seen: try load()) { state in
+        let state = TrustState(trustStore: self)
+        try state.trust(vault, at: filePath, branch: branch)
+        try state.write()
+    }
+
+    static func trusting(_ vault: Vault, at filePath: String, branch: String) -> (inout State) -> Void {
+        { state in
             let id = TextView.hex(vault.vaultID)
             state.paths[Self.absolute(filePath)] = id
             state.keys[id] = Self.knownKeys(vault.keyChain)
@@ -199,16 +212,11 @@ public struct TrustStore: Sendable {
     }
 
     /// Lines: `keys <id> <hex>[@<superseded at>]...`, `version <generation> <fingerprint> <key> <id> <branch>`,
-    /// `path <id> <path>`. A missing file is an empty store; an unreadable or malformed one is an
-    /// error, never a reason to trust everything.
-    private func load() throws -> State {
+    /// `path <id> <path>`. A missing file (no bytes) is an empty store; an unreadable or malformed
+    /// one is an error, never a reason to trust everything.
+    static func parse(_ bytes: [UInt8], path: String) throws -> State {
         var state = State()
-        let bytes: [UInt8]
-        do {
-            bytes = try FileSystem.read(path, limit: 64 << 20)
-        } catch CofferError.io(_, let reason) where reason == "no such file" {
-            return state
-        }
+        let corrupt = { (index: Int) in CofferError.corrupted(part: "trust store \(path), line \(index + 1)") }
         for (number, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n").enumerated() {
             let fields = line.split(separator: " ").map(String.init)
             switch fields.first {
@@ -234,33 +242,13 @@ public struct TrustStore: Sendable {
         return state
     }
 
-    private func corrupt(_ index: Int) -> CofferError {
-        .corrupted(part: "trust store \(path), line \(index + 1)")
-    }
-
     /// Text that can stand in one line of the store.
     private static func isStorable(_ text: String) -> Bool {
         !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
-    /// Applies `change` under the lock to the state as it is then, and writes it if it changed.
-    /// Most opens change nothing: `seen`, the state read without the lock, shows that without a
-    /// folder, lock or rewrite. Changes only move the state forward, so a writer racing that
-    /// read loses nothing.
-    private func update(seen: State, _ change: (inout State) -> Void) throws {
-        var changed = seen
-        change(&changed)
-        guard changed != seen else { return }
-
-        try FileSystem.makeFolders(FileSystem.directory(of: path))
-        // Its own lock file: the folder may also hold a vault whose folder lock this process holds.
-        let lock = try FileLock(path + ".lock")
-        defer { withExtendedLifetime(lock) {} }
-        FileSystem.removeStaleTemporaries(for: path)
-        let before = try load()
-        var state = before
-        change(&state)
-        guard state != before else { return }
+    /// The file's text for `state`, in a fixed order.
+    static func render(_ state: State) -> [UInt8] {
         var text = ""
         for (id, keys) in state.keys.sorted(by: { $0.key < $1.key }) {
             let fields = keys.map { TextView.hex($0.key) + ($0.supersededAt.map { "@\($0)" } ?? "") }
@@ -272,7 +260,7 @@ public struct TrustStore: Sendable {
         for (file, id) in state.paths.sorted(by: { $0.key < $1.key }) where Self.isStorable(file) {
             text += "path \(id) \(file)\n"
         }
-        try FileSystem.atomicReplace(path, with: Array(text.utf8), mode: 0o600)
+        return Array(text.utf8)
     }
 
     static func bytes(fromHex text: String) -> [UInt8]? {

@@ -7,12 +7,12 @@ import Glibc
 /// (Specs/vault-format.md §8, Specs/git.md): pins, copied passphrase slots, the trust store's
 /// forgery, rollback and fork findings, the automatic history check, and no silent first use.
 /// One per process (the CLI) or per handle (libcoffer): it remembers which vaults this use found
-/// pinned and which it found unseen. One thread at a time.
+/// pinned and which it found unseen. The state files are read at most once and written at
+/// most once per use (`TrustState`): `finish()` ends a use. One thread at a time.
 public final class VaultTrust: @unchecked Sendable {
     public let store: TrustStore
-    public let knownSlots: KnownPassphraseSlots
-    public let confirmed: ConfirmedVaults
-    public let history: HistoryState
+    /// The trust store and the files beside it, as this use read and changed them.
+    private var state: TrustState
     /// Vaults this use checked against at least one pin, successfully.
     private var pinned: Set<[UInt8]> = []
     /// Vaults this use found unseen when it opened them, before opening remembered them.
@@ -21,9 +21,20 @@ public final class VaultTrust: @unchecked Sendable {
     /// The state files under `environment`'s `$XDG_STATE_HOME` (TrustStore.defaultPath).
     public init(environment: [String: String]) {
         store = TrustStore(path: TrustStore.defaultPath(environment: environment))
-        knownSlots = KnownPassphraseSlots(besideTrustStore: store.path)
-        confirmed = ConfirmedVaults(besideTrustStore: store.path)
-        history = HistoryState(path: HistoryState.defaultPath(environment: environment))
+        state = TrustState(trustStore: store)
+    }
+
+    /// Ends a use: writes what it changed, each file once (under its lock), and forgets what it
+    /// read, so that the next use reads the files again.
+    public func finish() throws {
+        defer { state = TrustState(trustStore: store) }
+        try state.write()
+    }
+
+    /// Reads again each state file another process replaced since this use read it (a `stat`
+    /// each otherwise): a write checks its rules under the vault's lock against what is current.
+    public func refresh() throws {
+        try state.refresh()
     }
 
     // MARK: Pins
@@ -70,11 +81,11 @@ public final class VaultTrust: @unchecked Sendable {
     /// must not become the pinned one). Forged or substituted vaults are refused (exit 4).
     public func open(_ vault: Vault, at path: String, branch: String, pins: [VaultPin]) throws -> Opening {
         try check(vault, pins: pins)
-        try knownSlots.check(vault)
-        if try store.pinnedKey(for: vault) == nil { unseenWhenOpened.insert(vault.vaultID) }
+        try state.checkPassphraseSlots(vault)
+        if try state.pinnedKey(for: vault) == nil { unseenWhenOpened.insert(vault.vaultID) }
         let historyBreak = try self.historyBreak(vault, at: path, branch: branch)
         let findings = try Self.refusingBlocked(historyBreak == nil
-            ? store.check(vault, at: path, branch: branch) : store.findings(for: vault, at: path, branch: branch))
+            ? state.check(vault, at: path, branch: branch) : state.findings(for: vault, at: path, branch: branch))
         return Opening(findings: findings, historyBreak: historyBreak)
     }
 
@@ -82,8 +93,8 @@ public final class VaultTrust: @unchecked Sendable {
     /// broken history refuses. Rollbacks and forks are left to `checkWrite`, under the lock.
     public func checkBeforeWriting(_ vault: Vault, at path: String, branch: String, pins: [VaultPin]) throws {
         try check(vault, pins: pins)
-        try knownSlots.check(vault)
-        _ = try Self.refusingBlocked(store.findings(for: vault, at: path, branch: branch))
+        try state.checkPassphraseSlots(vault)
+        _ = try Self.refusingBlocked(state.findings(for: vault, at: path, branch: branch))
         if let historyBreak = try historyBreak(vault, at: path, branch: branch) {
             throw CofferError.forged(historyBreak + "; writing refused (after checking, coffer trust)")
         }
@@ -92,7 +103,7 @@ public final class VaultTrust: @unchecked Sendable {
     /// Refuses to write `vault` (exit 4) when the trust store finds it rolled back or forked,
     /// unless `allowRollback` and the finding allows that; `override` names the way past, for the message.
     public func checkWrite(_ vault: Vault, at path: String, branch: String, allowRollback: Bool = false, override: String? = nil) throws {
-        for finding in try store.findings(for: vault, at: path, branch: branch) where !(allowRollback && finding.allowRollbackOverrides) {
+        for finding in try state.findings(for: vault, at: path, branch: branch) where !(allowRollback && finding.allowRollbackOverrides) {
             let hint = finding.allowRollbackOverrides ? override.map { " (\($0) to proceed)" } ?? "" : ""
             throw CofferError.forged(finding.message + (finding.allowRollbackOverrides ? "; writing refused" + hint : ""))
         }
@@ -110,7 +121,7 @@ public final class VaultTrust: @unchecked Sendable {
     /// history breaks, or nil; git unavailable or failing checks nothing and records nothing.
     public func historyBreak(_ vault: Vault, at path: String, branch: String) throws -> String? {
         guard !branch.isEmpty else { return nil }
-        let record = try history.record(for: vault.vaultID)
+        let record = try state.historyRecord(for: vault.vaultID)
         if let record, record.key == vault.verificationKey { return nil }
         let head: String?
         do {
@@ -120,7 +131,7 @@ public final class VaultTrust: @unchecked Sendable {
         } catch {
             return nil
         }
-        try history.remember(HistoryState.Record(key: vault.verificationKey, commit: head), for: vault.vaultID)
+        try state.rememberHistory(HistoryState.Record(key: vault.verificationKey, commit: head), for: vault.vaultID)
         return nil
     }
 
@@ -130,7 +141,7 @@ public final class VaultTrust: @unchecked Sendable {
     /// pin named it in this use, or a user of this machine vouched for it (a passphrase unlock,
     /// `init`, a confirmation, `coffer trust`). Asked after an unlock by identity or session.
     public func unconfirmed(_ vault: Vault) throws -> Unconfirmed? {
-        guard !pinned.contains(vault.vaultID), try !confirmed.contains(vault) else { return nil }
+        guard !pinned.contains(vault.vaultID), try !state.isConfirmed(vault) else { return nil }
         return Unconfirmed(pin: VaultPin(vault), path: vault.path, firstSeenNow: unseenWhenOpened.contains(vault.vaultID))
     }
 
@@ -156,23 +167,48 @@ public final class VaultTrust: @unchecked Sendable {
     /// After a passphrase unlock: its slot's authenticator showed the vault was made by a holder
     /// of the passphrase, so the slot is known and the vault vouched for.
     public func vouchAfterPassphraseUnlock(_ vault: Vault) throws {
-        try knownSlots.rememberUnlockedSlot(of: vault)
-        try confirmed.remember(vault)
+        try state.rememberUnlockedSlot(of: vault)
+        try state.confirm(vault)
+    }
+
+    /// A user confirmed on the terminal that `vault` is the one meant.
+    public func confirm(_ vault: Vault) throws {
+        try state.confirm(vault)
+    }
+
+    /// After a write: `vault` as written is remembered on `branch` (`TrustStore.remember`).
+    public func remember(_ vault: Vault, at path: String, branch: String, acceptingRollback: Bool = false) throws {
+        try state.remember(vault, at: path, branch: branch, acceptingRollback: acceptingRollback)
+    }
+
+    /// The trust store's findings about `vault`, without remembering it.
+    public func findings(for vault: Vault, at path: String, branch: String) throws -> [TrustStore.Finding] {
+        try state.findings(for: vault, at: path, branch: branch)
+    }
+
+    /// What the trust store remembers of `vault`'s id on `branch`.
+    public func record(for vault: Vault, branch: String) throws -> TrustStore.Record? {
+        try state.record(for: vault, branch: branch)
+    }
+
+    /// The pinned verification key of `vault`'s id.
+    public func pinnedKey(for vault: Vault) throws -> [UInt8]? {
+        try state.pinnedKey(for: vault)
     }
 
     /// A vault just created at `path`: trusted as made (it pins its own key, replacing any record there).
     public func acceptCreated(_ vault: Vault, at path: String) throws {
-        try store.trust(vault, at: path, branch: GitBranch.current(forFileAt: path))
+        try state.trust(vault, at: path, branch: GitBranch.current(forFileAt: path))
         try vouchAfterPassphraseUnlock(vault)
     }
 
     /// `coffer trust`: the vault as it is now, its history up to HEAD included, is accepted.
     public func accept(_ vault: Vault, at path: String, branch: String) throws {
-        try store.trust(vault, at: path, branch: branch)
-        try confirmed.remember(vault)
+        try state.trust(vault, at: path, branch: branch)
+        try state.confirm(vault)
         if !branch.isEmpty {
             let record = HistoryState.Record(key: vault.verificationKey, commit: GitHistory.head(ofRepositoryHolding: path))
-            try history.remember(record, for: vault.vaultID)
+            try state.rememberHistory(record, for: vault.vaultID)
         }
     }
 }
