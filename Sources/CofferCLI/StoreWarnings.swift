@@ -7,12 +7,18 @@ enum StoreWarnings {
     static func lines(for stored: [(name: String, length: Int)], in vault: Vault) -> [String] {
         var reported: Set<[String]> = []
         // Only names that map to a stored name's variable can collide: found by a pass over the
-        // names alone, not by decoding every entry.
-        let variables = Set(stored.map { Array(EnvironmentName.variableName(for: $0.name).utf8) })
+        // names alone, not by decoding every entry. A few stored names (`set`) are compared
+        // with each name byte by byte, which mostly stops within a few bytes; many (`import`)
+        // are looked up in a set.
+        let variables = stored.map { Array(EnvironmentName.variableName(for: $0.name).utf8) }
+        let lookup = Set(variables.count > 8 ? variables : [])
         var variable: [UInt8] = []
         let related = vault.entryNames { name in
-            EnvironmentName.variableName(forUTF8: name, into: &variable)
-            return variables.contains(variable)
+            guard lookup.isEmpty else {
+                EnvironmentName.variableName(forUTF8: name, into: &variable)
+                return lookup.contains(variable)
+            }
+            return variables.contains { EnvironmentName.variableName(forUTF8: name, is: $0) }
         }
         let collisions = EnvironmentName.collisions(of: stored.map(\.name), among: related)
             .filter { reported.insert([$0.name, $0.other].sorted()).inserted }

@@ -12,6 +12,14 @@ import Testing
         ])
         func mapsSecretNames(name: String, expected: String) {
             #expect(EnvironmentName.variableName(for: name) == expected)
+            // The byte-wise forms a scan over a vault's names uses agree.
+            var name = name, variable: [UInt8] = []
+            name.withUTF8 { EnvironmentName.variableName(forUTF8: $0, into: &variable) }
+            #expect(variable == Array(expected.utf8))
+            #expect(name.withUTF8 { EnvironmentName.variableName(forUTF8: $0, is: Array(expected.utf8)) })
+            for other in ["", "_", expected + "X", String(expected.dropLast()), "_" + expected] {
+                #expect(name.withUTF8 { EnvironmentName.variableName(forUTF8: $0, is: Array(other.utf8)) } == (other == expected))
+            }
         }
 
         @Test func prependsPrefixAsGiven() {

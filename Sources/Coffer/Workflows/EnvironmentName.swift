@@ -16,17 +16,42 @@ public enum EnvironmentName {
     /// (reusing its storage: a scan over every name of a vault makes no String).
     public static func variableName(forUTF8 secretName: UnsafeBufferPointer<UInt8>, into variable: inout [UInt8]) {
         variable.removeAll(keepingCapacity: true)
-        if secretName.first.map({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) ?? true {
-            variable.append(UInt8(ascii: "_"))
+        if startsWithDigit(secretName) { variable.append(UInt8(ascii: "_")) }
+        for byte in secretName {
+            if let mapped = mapped(byte) { variable.append(mapped) }
+        }
+    }
+
+    /// Whether `variableName(forUTF8: secretName)` is `variable`; made byte by byte, not whole,
+    /// and given up at the first difference (a scan over every name of a vault).
+    public static func variableName(forUTF8 secretName: UnsafeBufferPointer<UInt8>, is variable: [UInt8]) -> Bool {
+        var next = 0
+        if startsWithDigit(secretName) {
+            guard variable.first == UInt8(ascii: "_") else { return false }
+            next = 1
         }
         for byte in secretName {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): variable.append(byte - 32)
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): variable.append(byte)
-            // A scalar outside ASCII is one `_`, made at its first byte.
-            case 0x80...0xBF: continue
-            default: variable.append(UInt8(ascii: "_"))
-            }
+            guard let mapped = mapped(byte) else { continue }
+            guard next < variable.count, variable[next] == mapped else { return false }
+            next += 1
+        }
+        return next == variable.count
+    }
+
+    /// A mapped name starting with a digit (or an empty one) gets a leading `_`.
+    private static func startsWithDigit(_ secretName: UnsafeBufferPointer<UInt8>) -> Bool {
+        secretName.first.map { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } ?? true
+    }
+
+    /// The variable name's byte for `byte` of a secret name; nil for a byte that continues a
+    /// scalar outside ASCII, which is one `_`, made at its first byte.
+    @inline(__always)
+    private static func mapped(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - 32
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): byte
+        case 0x80...0xBF: nil
+        default: UInt8(ascii: "_")
         }
     }
 
