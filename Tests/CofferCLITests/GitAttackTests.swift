@@ -442,4 +442,55 @@ import Testing
         let write = world.coffer(["set", "new.secret"], env: ["XDG_STATE_HOME": world.root + "/fresh-state"], stdin: Array("sealed-to-whom-36".utf8))
         #expect(write.status == 4, "\(write.all)")
     }
+
+    /// The attack: an old version (main's own, since overwritten) committed again on a branch
+    /// from the commit before it (`git commit-tree`, a commit of its own), then merged keeping
+    /// that branch's side whole. The copy is newer than the merge base, but main's history
+    /// already holds it: a rollback, named by the history check and refused before a write.
+    @Test func rolledBackThroughAMergeKeepingAReparentedOldCopyIsCaught() throws {
+        let world = try GitWorld()
+        world.set("api.token", "token-base-37")
+        world.commit("base")
+        let base = Self.commit(world)
+        world.set("api.token", "token-old-38", ["--overwrite"])
+        world.commit("old")
+        let old = Self.commit(world)
+        world.set("api.token", "token-new-39", ["--overwrite"])
+        world.commit("rotated the token")
+        let tree = Self.commit(world, "\(old)^{tree}")
+        let copy = world.git("commit-tree", tree, "-p", base, "-m", "cleanup").output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let merge = world.git("commit-tree", tree, "-p", "HEAD", "-p", copy, "-m", "Merge branch 'cleanup'")
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        world.git("reset", "-q", "--hard", merge)
+
+        Self.expectHistoryBreak(world, at: merge, " is a version its parent ")
+        let before = world.bytes(world.vault)
+        let write = world.coffer(["set", "new.secret"], env: ["XDG_STATE_HOME": world.root + "/fresh-state"], stdin: Array("sealed-on-old-40".utf8))
+        #expect(write.status == 4, "\(write.all)")
+        #expect(world.bytes(world.vault) == before)
+    }
+
+    /// The attack after a genuine choice of a side: main kept its version (`git checkout
+    /// --ours`) over the feature's newer one; the attacker then commits the discarded feature
+    /// version on top as an ordinary commit. Its generation is above the kept one's, but it is
+    /// a version the history already holds: replayed, named by the history check.
+    @Test func replayedDiscardedSideAfterKeepingOneSideIsCaught() throws {
+        let world = try GitWorld()
+        world.set("db.host", "db.base.example")
+        world.commit("base")
+        world.diverge(feature: {
+            world.set("db.host", "db.feature.example", ["--overwrite"])
+            world.set("db.port", "5433-feature")
+        }, main: { world.set("db.host", "db.main.example", ["--overwrite"]) })
+        #expect(world.mergeFeature().status != 0)
+        world.git("checkout", "--ours", "secrets.coffer")
+        world.git("add", "secrets.coffer")
+        world.git("commit", "-q", "--no-edit")
+        world.expectSuccess(world.coffer(["verify", "--history"], key: false))
+        world.git("checkout", "feature", "--", "secrets.coffer")
+        world.commit("innocent-looking")
+        let replay = Self.commit(world)
+
+        Self.expectHistoryBreak(world, at: replay, " is a version its parent ")
+    }
 }

@@ -86,7 +86,13 @@ public enum GitHistory {
             }
             return files
         }
-        let count = try HistoryCheck.check(commits, boundary: boundary, versions: versions, commonHistory: commonHistory)
+        // Asked only for a version no newer than its parent's history: one git log over that history.
+        let holds: HistoryCheck.HistoryHolds = { commit, blob in
+            let found = try git(["log", "--full-history", "-m", "--format=%H", "-n", "1", "--find-object=\(blob)", commit, "--", inRepository])
+            guard found.status == 0 else { throw CofferError.io(path: path, reason: "git log --find-object failed in the history check") }
+            return !found.output.isEmpty
+        }
+        let count = try HistoryCheck.check(commits, boundary: boundary, versions: versions, commonHistory: commonHistory, holds: holds)
 
         // The working copy may be older than HEAD (a checkout of an old file, which the trust
         // store judges); its key chain must not fork from HEAD's.

@@ -43,21 +43,30 @@ public enum HistoryCheck {
     /// common history. Empty when it is unknown or a merge base has no vault file.
     public typealias CommonHistory = (_ chosen: String, _ other: String) throws -> [VaultFile]
 
+    /// Whether the vault file's history up to `commit` (that commit and its ancestors, every
+    /// parent of a merge followed) ever held `blob`.
+    public typealias HistoryHolds = (_ commit: String, _ blob: String) throws -> Bool
+
     /// Checks `commits` (parents before children) and returns the number of versions (distinct
     /// blobs) checked. `boundary` holds the blob of each parent outside `commits` that has the
     /// file; `versions` each blob's header. A commit without the file passes its parents'
     /// versions on to its children, so deleting the file for a commit hides nothing. A merge
     /// commit that keeps one parent's version whole is judged against the others by
-    /// `keepsOneSide`, with `commonHistory`.
+    /// `keepsOneSide`, with `commonHistory`. A new version no newer than every version in its
+    /// parent's history (possible after a side was kept) must not be one that history held
+    /// (`holds`): a replay of a version given up, or of an old one re-parented.
     public static func check(
         _ commits: [Commit], boundary: [String: String], versions: [String: Result<VaultFile, CofferError>],
-        commonHistory: CommonHistory = { _, _ in [] }
+        commonHistory: CommonHistory = { _, _ in [] }, holds: HistoryHolds = { _, _ in false }
     ) throws -> Int {
         // Per commit, the versions in effect there: (blob, the commit that holds it).
         var inEffect: [String: [(blob: String, commit: String)]] = [:]
         for (commit, blob) in boundary { inEffect[commit] = [(blob, commit)] }
+        // Per commit, the highest generation in its history; unknown (so any) outside `commits`.
+        var highest: [String: UInt64] = [:]
         var checked = Set<String>()
         for commit in commits {
+            let parentsHighest = commit.parents.map { highest[$0] ?? .max }.max() ?? 0
             var inherited: [(blob: String, commit: String)] = []
             for parent in commit.parents {
                 for version in inEffect[parent] ?? [] where !inherited.contains(where: { $0.blob == version.blob }) {
@@ -66,6 +75,7 @@ public enum HistoryCheck {
             }
             guard let blob = commit.blob else {
                 inEffect[commit.id] = inherited
+                highest[commit.id] = parentsHighest
                 continue
             }
             let name = "commit \(short(commit.id))"
@@ -79,14 +89,19 @@ public enum HistoryCheck {
             let chosen = commit.parents.count > 1 ? inherited.first(where: { $0.blob == blob }) : nil
             for parent in inherited where parent.blob != blob {
                 guard case let .success(parentFile) = versions[parent.blob] else { continue }
-                guard let problem = Descent.problem(child, named: name, from: parentFile, named: "its parent \(short(parent.commit))") else {
-                    continue
+                if let problem = Descent.problem(child, named: name, from: parentFile, named: "its parent \(short(parent.commit))") {
+                    guard let chosen, try keepsOneSide(
+                        child, over: parentFile, commonHistory: commonHistory(chosen.commit, parent.commit)) else {
+                        throw Break(commit: commit.id, reason: problem)
+                    }
                 }
-                if let chosen, try keepsOneSide(
-                    child, over: parentFile, commonHistory: commonHistory(chosen.commit, parent.commit)) { continue }
-                throw Break(commit: commit.id, reason: problem)
+                if child.generation <= parentsHighest, try holds(parent.commit, blob) {
+                    throw Break(commit: commit.id, reason: "\(name) is a version its parent \(short(parent.commit))'s history already holds:"
+                        + " a version given up when a merge kept the other side, or an old copy re-parented, replayed?")
+                }
             }
             inEffect[commit.id] = [(blob, commit.id)]
+            highest[commit.id] = max(parentsHighest, child.generation)
         }
         return checked.count
     }
