@@ -493,4 +493,29 @@ import Testing
 
         Self.expectHistoryBreak(world, at: replay, " is a version its parent ")
     }
+
+    /// The attack on a CI runner's shallow clone (`git clone --depth 1`): the old copy replayed
+    /// as an ordinary commit at the tip, whose parent the clone does not have. The check cannot
+    /// see the generation go down, so it must not call the history ok: it names the commit
+    /// where the history is cut, and a write there (a fresh machine) is refused.
+    @Test func rolledBackTipInAShallowCloneIsNotCalledOk() throws {
+        let world = try GitWorld()
+        world.set("api.token", "token-old-41")
+        world.commit("old")
+        world.set("api.token", "token-new-42", ["--overwrite"])
+        world.commit("rotated the token")
+        world.git("checkout", "HEAD~1", "--", "secrets.coffer")
+        world.commit("innocent-looking")
+        let clone = world.root + "/clone"
+        world.expectSuccess(world.run(["git", "clone", "-q", "--depth", "1", "file://" + world.repo, clone], cwd: world.root))
+        let tip = Self.commit(world)
+
+        let checked = world.run(["coffer", "verify", "--history"], key: false, cwd: clone)
+        #expect(checked.status == 4, "\(checked.all)")
+        #expect(checked.stderr.contains("history check failed at commit \(tip): commit \(tip.prefix(12))'s parents are not in this clone"), "\(checked.stderr)")
+        let before = world.bytes(clone + "/secrets.coffer")
+        let write = world.run(["coffer", "set", "ci.token"], env: ["XDG_STATE_HOME": world.root + "/ci-state"], stdin: Array("from-ci-43".utf8), cwd: clone)
+        #expect(write.status == 4, "\(write.all)")
+        #expect(world.bytes(clone + "/secrets.coffer") == before)
+    }
 }

@@ -40,6 +40,12 @@ public enum GitHistory {
             throw CofferError.notFound("git rev-list \(range.joined(separator: " ")) failed: \(revision ?? "HEAD") is not a commit here?")
         }
         let graph = lines(listed).map { line in line.split(separator: " ").map(String.init) }
+        // A shallow clone lists its cut commits without parents: what came before them (a rollback
+        // at the tip, say) cannot be checked, so the history is not called ok.
+        if let cut = try shallowCommits(git).first(where: Set(graph.map { $0[0] }).contains) {
+            throw HistoryCheck.Break(commit: cut, reason: "commit \(HistoryCheck.short(cut))'s parents are not in this clone (a shallow"
+                + " clone): the history before it cannot be checked; fetch it whole (git fetch --unshallow)")
+        }
         let inRange = Set(graph.map { $0[0] })
         var asked = graph.map { $0[0] }
         for parent in Set(graph.flatMap { $0.dropFirst() }) where !inRange.contains(parent) { asked.append(parent) }
@@ -102,6 +108,18 @@ public enum GitHistory {
                 + " and that of HEAD's version (\(Descent.describe(headVersion.keyChain))) fork: a forged or forked key chain?")
         }
         return (count, head)
+    }
+
+    /// The commits a shallow clone holds without their parents (`.git/shallow`); none in a full one.
+    private static func shallowCommits(_ git: ([String], [UInt8]?) throws -> Subprocess.Result) throws -> [String] {
+        let shallow = try git(["rev-parse", "--path-format=absolute", "--git-path", "shallow"], nil)
+        guard shallow.status == 0 else { return [] }
+        let path = String(decoding: shallow.output, as: UTF8.self).trimmingCharacters(in: "\n")
+        do {
+            return String(decoding: try FileSystem.read(path, limit: 16 << 20), as: UTF8.self).split(separator: "\n").map(String.init)
+        } catch CofferError.io(_, let reason) where reason == "no such file" {
+            return []
+        }
     }
 
     /// The folder and the name of the file at `path`.
