@@ -518,4 +518,28 @@ import Testing
         #expect(write.status == 4, "\(write.all)")
         #expect(world.bytes(clone + "/secrets.coffer") == before)
     }
+
+    /// The attack through a symbolic link: the old version committed as another file whose own
+    /// history is consistent (added once), and secrets.coffer made a link to it. Following the
+    /// link, a fresh machine would see a vault that never went down; the history check follows
+    /// the path the user named, where a link is no vault: refused, nothing written.
+    @Test func rolledBackThroughACommittedSymlinkIsCaught() throws {
+        let world = try GitWorld()
+        world.set("api.token", "token-old-44")
+        world.commit("old")
+        let old = world.committed("HEAD")
+        world.set("api.token", "token-new-45", ["--overwrite"])
+        world.commit("rotated the token")
+        try world.write(world.repo + "/archive.coffer", old)
+        unlink(world.vault)
+        symlink("archive.coffer", world.vault)
+        world.commit("archive")
+        let link = Self.commit(world)
+
+        let checked = world.coffer(["verify", "--history"], key: false)
+        #expect(checked.status == 4 && checked.stderr.contains("history check failed at commit \(link)"), "\(checked.all)")
+        let write = world.coffer(["set", "new.secret"], env: ["XDG_STATE_HOME": world.root + "/fresh-state"], stdin: Array("sealed-on-old-46".utf8))
+        #expect(write.status == 4, "\(write.all)")
+        #expect(world.bytes(world.repo + "/archive.coffer") == old)
+    }
 }
