@@ -264,16 +264,22 @@ import Testing
     /// that commit and says the generation went down.
     @Test func replayedCommitIsNamedByTheHistoryCheck() throws {
         let world = try GitWorld()
-        world.set("a", "a-old-23")
-        world.commit("old")
-        world.set("a", "a-new-24", ["--overwrite"])
-        world.commit("new")
-        world.git("checkout", "HEAD~1", "--", "secrets.coffer")
-        world.commit("innocent-looking")
-        let replay = Self.commit(world)
+        let replay = Self.oldCopyCommittedOnTop(world, old: "a-old-23", new: "a-new-24")
         world.set("later", "later-value-25", ["--allow-rollback"])
         world.commit("later")
         Self.expectHistoryBreak(world, at: replay, " (generation 2) is older than its parent")
+    }
+
+    /// The attack: value `a` set to `old`, then to `new`, then the old file committed on top
+    /// as an ordinary commit, which is returned.
+    private static func oldCopyCommittedOnTop(_ world: GitWorld, old: String, new: String) -> String {
+        world.set("a", old)
+        world.commit("old")
+        world.set("a", new, ["--overwrite"])
+        world.commit("new")
+        world.git("checkout", "HEAD~1", "--", "secrets.coffer")
+        world.commit("innocent-looking")
+        return commit(world)
     }
 
     /// `verify --history` exits 4 naming `commit` as the first break, `reason` after its name.
@@ -340,6 +346,21 @@ import Testing
     /// a side, not a rollback. verify --history and the next write accept it; the same with --theirs.
     @Test(arguments: ["--ours", "--theirs"])
     func keepingOneSideOfAConflictedMergeIsNotARollback(_ side: String) throws {
+        let world = try Self.conflictedMergeKeepingOneSide(side)
+        let kept = side == "--ours" ? "main" : "feature"
+        #expect(world.bytes(world.vault) == world.committed("HEAD^\(side == "--ours" ? 1 : 2)"))
+
+        let checked = world.coffer(["verify", "--history"], key: false)
+        #expect(checked.status == 0, "\(checked.all)")
+        world.expectValue("db.host", "db.\(kept).example")
+        world.set("after", "after-choice-31")
+        world.commit("after")
+        world.expectSuccess(world.coffer(["verify", "--history"], key: false))
+    }
+
+    /// main and feature (one save more) both changed db.host from the base; the driver leaves a
+    /// conflict and the merge is committed keeping `side` whole.
+    private static func conflictedMergeKeepingOneSide(_ side: String) throws -> GitWorld {
         let world = try GitWorld()
         world.set("db.host", "db.base.example")
         world.commit("base")
@@ -353,15 +374,7 @@ import Testing
         world.git("checkout", side, "secrets.coffer")
         world.git("add", "secrets.coffer")
         world.git("commit", "-q", "--no-edit")
-        let kept = side == "--ours" ? "main" : "feature"
-        #expect(world.bytes(world.vault) == world.committed("HEAD^\(side == "--ours" ? 1 : 2)"))
-
-        let checked = world.coffer(["verify", "--history"], key: false)
-        #expect(checked.status == 0, "\(checked.all)")
-        world.expectValue("db.host", "db.\(kept).example")
-        world.set("after", "after-choice-31")
-        world.commit("after")
-        world.expectSuccess(world.coffer(["verify", "--history"], key: false))
+        return world
     }
 
     /// The vault of `branch`, in a file beside the repository.
@@ -475,17 +488,7 @@ import Testing
     /// version on top as an ordinary commit. Its generation is above the kept one's, but it is
     /// a version the history already holds: replayed, named by the history check.
     @Test func replayedDiscardedSideAfterKeepingOneSideIsCaught() throws {
-        let world = try GitWorld()
-        world.set("db.host", "db.base.example")
-        world.commit("base")
-        world.diverge(feature: {
-            world.set("db.host", "db.feature.example", ["--overwrite"])
-            world.set("db.port", "5433-feature")
-        }, main: { world.set("db.host", "db.main.example", ["--overwrite"]) })
-        #expect(world.mergeFeature().status != 0)
-        world.git("checkout", "--ours", "secrets.coffer")
-        world.git("add", "secrets.coffer")
-        world.git("commit", "-q", "--no-edit")
+        let world = try Self.conflictedMergeKeepingOneSide("--ours")
         world.expectSuccess(world.coffer(["verify", "--history"], key: false))
         world.git("checkout", "feature", "--", "secrets.coffer")
         world.commit("innocent-looking")
@@ -494,21 +497,30 @@ import Testing
         Self.expectHistoryBreak(world, at: replay, " is a version its parent ")
     }
 
+    /// The same replay pulled by a machine that checked the history at the merge (its key
+    /// unchanged since): the version on file changed, so the commits since are checked again,
+    /// and its write is refused (the trust store alone sees only a higher generation).
+    @Test func replayedDiscardedSideIsRefusedOnAMachineThatCheckedBefore() throws {
+        let world = try Self.conflictedMergeKeepingOneSide("--ours")
+        world.expectValue("db.host", "db.main.example")
+        world.git("checkout", "feature", "--", "secrets.coffer")
+        world.commit("innocent-looking")
+
+        let before = world.bytes(world.vault)
+        let write = world.coffer(["set", "new.secret"], stdin: Array("sealed-on-replay-47".utf8))
+        #expect(write.status == 4 && write.stderr.contains(" is a version its parent "), "\(write.all)")
+        #expect(world.bytes(world.vault) == before)
+    }
+
     /// The attack on a CI runner's shallow clone (`git clone --depth 1`): the old copy replayed
     /// as an ordinary commit at the tip, whose parent the clone does not have. The check cannot
     /// see the generation go down, so it must not call the history ok: it names the commit
     /// where the history is cut, and a write there (a fresh machine) is refused.
     @Test func rolledBackTipInAShallowCloneIsNotCalledOk() throws {
         let world = try GitWorld()
-        world.set("api.token", "token-old-41")
-        world.commit("old")
-        world.set("api.token", "token-new-42", ["--overwrite"])
-        world.commit("rotated the token")
-        world.git("checkout", "HEAD~1", "--", "secrets.coffer")
-        world.commit("innocent-looking")
+        let tip = Self.oldCopyCommittedOnTop(world, old: "token-old-41", new: "token-new-42")
         let clone = world.root + "/clone"
         world.expectSuccess(world.run(["git", "clone", "-q", "--depth", "1", "file://" + world.repo, clone], cwd: world.root))
-        let tip = Self.commit(world)
 
         let checked = world.run(["coffer", "verify", "--history"], key: false, cwd: clone)
         #expect(checked.status == 4, "\(checked.all)")

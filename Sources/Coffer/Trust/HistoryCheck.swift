@@ -1,4 +1,5 @@
 public import CofferCodec
+import CofferCrypto
 
 /// The history check (Specs/git.md): along every parent -> child edge of a vault file's git
 /// history, merges included, the child descends from the parent (`Descent`). Needs no key. The
@@ -124,21 +125,28 @@ public enum HistoryCheck {
     static func short(_ commit: String) -> String { String(commit.prefix(12)) }
 }
 
-/// The commit up to which this machine has checked a vault's history, and the verification key
-/// the vault had then: `$XDG_STATE_HOME/coffer/history`, beside the trust store, lines
-/// `<vault id> <key hex> <commit>` (commit `-`: none yet), mode 0600, rewritten atomically under
-/// a lock; read and written through `TrustState`. A command checks the history again only when
-/// the vault's key is not the one recorded.
+/// The commit up to which this machine has checked a vault's history, and the version the vault
+/// file had then: `$XDG_STATE_HOME/coffer/history`, beside the trust store, lines
+/// `<vault id> <version hex> <commit>` (commit `-`: none yet), mode 0600, rewritten atomically
+/// under a lock; read and written through `TrustState`. A command checks the history again only
+/// when the file's version is not the one recorded (a new key, or any other version: a pull may
+/// bring a replay above the last one seen).
 public struct HistoryState: Sendable {
     public struct Record: Equatable, Sendable {
-        public var key: [UInt8]
+        /// `version(of:)` of the file checked.
+        public var version: [UInt8]
         /// nil: the vault was seen before any commit held it.
         public var commit: String?
 
-        public init(key: [UInt8], commit: String?) {
-            self.key = key
+        public init(version: [UInt8], commit: String?) {
+            self.version = version
             self.commit = commit
         }
+    }
+
+    /// A vault version's digest: BLAKE2b-256 of its signature, which covers the whole file.
+    public static func version(of vault: Vault) -> [UInt8] {
+        BLAKE2b.hash(vault.signature, byteCount: VaultFile.keyByteCount)
     }
 
     public let path: String
@@ -162,17 +170,17 @@ public struct HistoryState: Sendable {
         var records: [String: Record] = [:]
         for (number, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n").enumerated() {
             let fields = line.split(separator: " ").map(String.init)
-            guard fields.count == 3, let key = TrustStore.bytes(fromHex: fields[1]), key.count == VaultFile.keyByteCount else {
+            guard fields.count == 3, let version = TrustStore.bytes(fromHex: fields[1]), version.count == VaultFile.keyByteCount else {
                 throw CofferError.corrupted(part: "history state \(path), line \(number + 1)")
             }
-            records[fields[0]] = Record(key: key, commit: fields[2] == "-" ? nil : fields[2])
+            records[fields[0]] = Record(version: version, commit: fields[2] == "-" ? nil : fields[2])
         }
         return records
     }
 
     static func render(_ records: [String: Record]) -> [UInt8] {
         Array(records.sorted { $0.key < $1.key }.map { id, record in
-            "\(id) \(TextView.hex(record.key)) \(record.commit ?? "-")\n"
+            "\(id) \(TextView.hex(record.version)) \(record.commit ?? "-")\n"
         }.joined().utf8)
     }
 }

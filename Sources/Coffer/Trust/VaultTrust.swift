@@ -115,14 +115,14 @@ public final class VaultTrust: @unchecked Sendable {
         return findings
     }
 
-    /// The automatic history check (Specs/git.md): when the vault's verification key is not the
-    /// one recorded when its history was last checked, and it is in a git repository, the commits
+    /// The automatic history check (Specs/git.md): when the vault file's version is not the one
+    /// recorded when its history was last checked, and it is in a git repository, the commits
     /// since the last checked one are checked once (all of them the first time). Returns why the
     /// history breaks, or nil; git unavailable or failing checks nothing and records nothing.
     public func historyBreak(_ vault: Vault, at path: String, branch: String) throws -> String? {
         guard !branch.isEmpty else { return nil }
         let record = try state.historyRecord(for: vault.vaultID)
-        if let record, record.key == vault.verificationKey { return nil }
+        if let record, record.version == HistoryState.version(of: vault) { return nil }
         let head: String?
         do {
             head = try GitHistory.check(vaultAt: path, since: record?.commit, working: vault).head
@@ -131,7 +131,7 @@ public final class VaultTrust: @unchecked Sendable {
         } catch {
             return nil
         }
-        try state.rememberHistory(HistoryState.Record(key: vault.verificationKey, commit: head), for: vault.vaultID)
+        try state.rememberHistory(HistoryState.Record(version: HistoryState.version(of: vault), commit: head), for: vault.vaultID)
         return nil
     }
 
@@ -207,7 +207,7 @@ public final class VaultTrust: @unchecked Sendable {
         try state.trust(vault, at: path, branch: branch)
         try state.confirm(vault)
         if !branch.isEmpty {
-            let record = HistoryState.Record(key: vault.verificationKey, commit: GitHistory.head(ofRepositoryHolding: path))
+            let record = HistoryState.Record(version: HistoryState.version(of: vault), commit: GitHistory.head(ofRepositoryHolding: path))
             try state.rememberHistory(record, for: vault.vaultID)
         }
     }
