@@ -554,4 +554,22 @@ import Testing
         #expect(write.status == 4, "\(write.all)")
         #expect(world.bytes(world.repo + "/archive.coffer") == old)
     }
+
+    /// The attack with no common history: the old file committed as a root commit of its own
+    /// (an unrelated history, `git commit-tree` without a parent) and merged keeping it. With no
+    /// merge base nothing shows the kept side was written since: a rollback, named as one.
+    @Test func rolledBackThroughAMergeOfAnUnrelatedHistoryIsCaught() throws {
+        let world = try GitWorld()
+        world.set("api.token", "token-old-48")
+        world.commit("old")
+        let tree = Self.commit(world, "HEAD^{tree}")
+        world.set("api.token", "token-new-49", ["--overwrite"])
+        world.commit("rotated the token")
+        let root = world.git("commit-tree", tree, "-m", "import").output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let merge = world.git("commit-tree", tree, "-p", "HEAD", "-p", root, "-m", "Merge branch 'import'")
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        world.git("reset", "-q", "--hard", merge)
+
+        Self.expectHistoryBreak(world, at: merge, " (generation 2) is older than its parent")
+    }
 }
