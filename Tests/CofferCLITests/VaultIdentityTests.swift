@@ -231,6 +231,20 @@ import Testing
         #expect(ran.status == 4, "\(ran.stderr)")
     }
 
+    /// Substitution attack: the user pins vault A with `--pin` while `$COFFER_VAULT_PIN` names the
+    /// user's other vault B (a CI job holding both). B's real file copied over A's path is refused:
+    /// pins given on the command line are the only ones that count for that command.
+    @Test func attackSubstitutedVaultMatchingOnlyTheEnvironmentsPinIsRefusedUnderAnExplicitPin() throws {
+        let sandboxA = try Self.realVault(), sandboxB = try Self.realVault()
+        let pinA = try Self.pin(of: sandboxA.bytes(sandboxA.vault)), pinB = try Self.pin(of: sandboxB.bytes(sandboxB.vault))
+        try sandboxA.write(sandboxA.vault, sandboxB.bytes(sandboxB.vault))
+        let ran = sandboxA.coffer(
+            ["get", "db.host", "--vault", sandboxA.vault, "--pin", pinA.description],
+            environment: ["COFFER_VAULT_PIN": pinB.description])
+        #expect(ran.status == 4, "\(ran.stderr)")
+        #expect(ran.stderr.contains(pinA.fingerprint) && !ran.stderr.contains("pinned vault \(pinB.fingerprint)"), "\(ran.stderr)")
+    }
+
     @Test func rotatedAndRekeyedRealVaultOpensWithItsOldPin() throws {
         let sandbox = try Self.realVault()
         let pin = sandbox.coffer(["pin", "--vault", sandbox.vault]).output.trimmingCharacters(in: .newlines)

@@ -42,10 +42,12 @@ public final class VaultTrust: @unchecked Sendable {
     /// `COFFER_IDENTITY`: identity text; its `# coffer-pin:` lines are pins.
     public static let identityVariable = "COFFER_IDENTITY"
 
-    /// The pins of one use: `given` (--pin, libcoffer's argument), then `$COFFER_VAULT_PIN`, the
-    /// `# coffer-pin:` lines of `identityFile` (when readable) and of `$COFFER_IDENTITY`.
+    /// The pins of one use: `given` (--pin, libcoffer's argument) alone when there are any, so a
+    /// pin for another vault in the environment cannot widen them; otherwise `$COFFER_VAULT_PIN`,
+    /// the `# coffer-pin:` lines of `identityFile` (when readable) and of `$COFFER_IDENTITY`.
     public static func pins(given: [VaultPin], environment: [String: String], identityFile: String?) throws -> [VaultPin] {
-        var pins = given
+        guard given.isEmpty else { return given }
+        var pins: [VaultPin] = []
         if let list = environment[VaultPin.environmentVariable] {
             pins += try VaultPin.pins(inList: list, source: "$\(VaultPin.environmentVariable)")
         }
