@@ -167,6 +167,65 @@ import Testing
         for entry in rekeyed.entries { #expect(try cipher.open(entry) == Array("same".utf8)) }
     }
 
+    /// More entries than `Rotation` re-seals in one part, spread over three scopes so scopes
+    /// change within and across the parts, each with its own value.
+    static let manyEntries: [(scope: Scope, name: String, value: [UInt8])] = (0..<(Rotation.parallelEntryCount + 904)).map { number in
+        let scope = [Scope.global, project, other][number % 3]
+        return (scope, "k\(number)", Array("value \(number)".utf8))
+    }
+
+    @Test func aVaultLargeEnoughToBeResealedInPartsOpensOnlyWithTheNewKeyAfterRotation() throws {
+        let directory = try TemporaryDirectory()
+        let vault = try makeVault(at: directory.file("v.coffer"), entries: Self.manyEntries)
+        let oldCipher = EntryCipher(vaultID: vault.vaultID, grant: try #require(vault.keyGrant))
+        let before = vault.file
+
+        try vault.rotate()
+        try vault.save()
+
+        let reopened = try Self.unlocked(vault.path)
+        let after = reopened.file
+        #expect(Self.metadata(after) == Self.metadata(before))
+        let expected = Dictionary(uniqueKeysWithValues: Self.manyEntries.map { (entryKey($0.name, $0.scope), $0.value) })
+        #expect(try readableValues(reopened) == expected)
+        let newCipher = EntryCipher(vaultID: after.vaultID, grant: try #require(reopened.keyGrant))
+        var openedWithOldKey = 0
+        for entry in after.entries {
+            #expect(try newCipher.open(entry) == expected[entryKey(entry.name, entry.scope)])
+            if (try? oldCipher.open(entry)) != nil { openedWithOldKey += 1 }
+        }
+        #expect(openedWithOldKey == 0)
+        let nonces = Set(after.entries.map { Array($0.sealedValue.prefix(XChaCha20Poly1305.nonceByteCount)) })
+        #expect(nonces.count == Self.manyEntries.count)
+    }
+
+    @Test func aRekeyInPartsRefusesForgedEntriesNamingTheFirstAsOnePassWould() throws {
+        // The attack: entries altered in a large vault, one near the start and one at the end,
+        // which are re-sealed by different parts; whichever part fails first in time, the error
+        // names the first forged entry, and with only the last forged, the last.
+        let directory = try TemporaryDirectory()
+        let vault = try makeVault(at: directory.file("v.coffer"), entries: Self.manyEntries)
+        let grant = try #require(vault.keyGrant)
+        func forging(_ indices: [Int]) -> VaultFile {
+            var forged = vault.file
+            for index in indices {
+                var sealed = Array(forged.entries[index].sealedValue)
+                sealed[sealed.count - 1] ^= 1
+                forged.entries[index].sealedValue = sealed[...]
+            }
+            return forged
+        }
+        let first = vault.file.entries[100]
+        let last = try #require(vault.file.entries.last)
+        let lastIndex = vault.file.entries.count - 1
+        #expect(throws: KeyError.tampered(part: "entry \(first.scope)/\(first.name)")) {
+            try Rotation.rekey(forging([100, lastIndex]), from: grant)
+        }
+        #expect(throws: KeyError.tampered(part: "entry \(last.scope)/\(last.name)")) {
+            try Rotation.rekey(forging([lastIndex]), from: grant)
+        }
+    }
+
     @Test func everyRotationAddsOneLinkThatVerifies() throws {
         let directory = try TemporaryDirectory()
         let vault = try Self.populated(in: directory)
