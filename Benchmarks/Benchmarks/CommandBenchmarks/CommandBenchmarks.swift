@@ -17,17 +17,16 @@ import Glibc
 ///
 /// Measured: wall clock, and the child's CPU time (user + system) and peak resident memory, from
 /// `wait4`, as custom metrics. The allocation count (`mallocCountTotal`) is this process's: it
-/// cannot see the child's allocations, only that spawning stays a fixed cost; the thresholds
-/// hold it exactly all the same, as for the other benchmarks.
+/// cannot see the child's allocations, only that spawning stays a fixed cost. That count moved by
+/// 2 between a working copy and a clean clone in another folder (CI), so it is held within 4,
+/// not exactly as the library benchmarks' counts are.
 let benchmarks: @Sendable () -> Void = {
     let scales: [(label: String, entries: Int, iterations: Int)] = [
         ("1k", 1_000, 50),
         ("10k", 10_000, 20),
         ("100k", 100_000, 5),
     ]
-    let exact: [BenchmarkMetric: BenchmarkThresholds] = [
-        .mallocCountTotal: BenchmarkThresholds(relative: [.p90: 0], absolute: [.p90: 0])
-    ]
+    let spawning: [BenchmarkMetric: BenchmarkThresholds] = [.mallocCountTotal: BenchmarkThresholds(absolute: [.p90: 4])]
 
     let commands: [(name: String, session: Bool, arguments: @Sendable (CommandFixture) -> [String])] = [
         ("get", true, { ["get", $0.probeName, "--vault", $0.vault] }),
@@ -42,7 +41,7 @@ let benchmarks: @Sendable () -> Void = {
             warmupIterations: 1,
             maxDuration: .seconds(2),
             maxIterations: scale.iterations,
-            thresholds: exact)
+            thresholds: spawning)
         let entries = scale.entries
 
         for command in commands {
