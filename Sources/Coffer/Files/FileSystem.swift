@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CFileSystemInfo
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -176,6 +177,18 @@ enum FileSystem {
     static func atomicReplace(
         _ path: String, with pieces: [ArraySlice<UInt8>], mode: mode_t, durable: Bool = true, readsBack: Bool = false
     ) throws {
+        try atomicReplace(path, with: pieces, then: { [] }, mode: mode, durable: durable, readsBack: readsBack)
+    }
+
+    /// `atomicReplace` of `body` followed by what `trailer` returns (a signature over the body),
+    /// which is called once the body is written: a durable write has then started sending the
+    /// body to the disk (`sync_file_range`), which works while `trailer` computes. If `trailer`
+    /// throws, nothing replaces `path`. The read-back comparison runs before `fsync`, while the
+    /// disk is still busy: it reads the file's pages from the kernel as it would after.
+    static func atomicReplace(
+        _ path: String, with body: [ArraySlice<UInt8>], then trailer: () throws -> [UInt8], mode: mode_t,
+        durable: Bool = true, readsBack: Bool = false
+    ) throws {
         let directory = directory(of: path)
         let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...35), radix: 36) }.joined()
         let temporary = directory + "/" + temporaryPrefix(for: path) + suffix
@@ -186,18 +199,31 @@ enum FileSystem {
         do {
             defer { close(fd) }
             guard fchmod(fd, mode) == 0 else { throw ioError(temporary) }
-            for piece in pieces { try writeAll(fd, piece, path: temporary) }
+            for piece in body { try writeAll(fd, piece, path: temporary) }
+            // Only a head start: the fsync below is what makes the file durable, so a failure
+            // here (a file system without it) changes nothing.
+            if durable { _ = startWriteback(fd) }
+            let tail = try trailer()
+            try writeAll(fd, tail[...], path: temporary)
             if durable { CrashPoint.reach(.written) }
+            if readsBack { try compare(temporary, with: body + [tail[...]]) }
             guard !durable || retrying({ fsync(fd) }) == 0 else { throw ioError(temporary) }
             if durable { CrashPoint.reach(.synced) }
         }
-        if readsBack { try compare(temporary, with: pieces) }
         guard rename(temporary, path) == 0 else { throw ioError(path) }
         renamed = true
         guard durable else { return }
         CrashPoint.reach(.renamed)
         try fsyncDirectory(directory)
         CrashPoint.reach(.directorySynced)
+    }
+
+    private static func startWriteback(_ fd: Int32) -> Int32 {
+        #if os(Linux)
+        coffer_start_writeback(fd)
+        #else
+        0
+        #endif
     }
 }
 

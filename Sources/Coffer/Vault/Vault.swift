@@ -577,28 +577,31 @@ public final class Vault {
         nextDraft?.header = next
         let signedPart = nextDraft?.signedPart() ?? [VaultEncoder.encodeSignedPart(next)[...]]
         let signingKey = try Vault.mapKeyErrors { try cipher.grant.signingKey() }
-        let message = FormatMessages.fileSignature(hash: BLAKE2b.hash(pieces: signedPart))
-        next.signature = signingKey.signature(for: message)
-
-        // Checked before anything is written: the signature verifies under the key the file
-        // names, and every entry sealed since the last save opens with the key in hand.
-        guard Ed25519.isValidSignature(next.signature, for: message, publicKey: next.keyChain.currentKey) else {
-            throw CofferError.tampered(part: "signature")
-        }
-        for (scope, name) in sealedSinceSave {
-            let entry: Entry?
-            if let nextDraft {
-                entry = nextDraft.entry(name, in: scope)
-            } else {
-                let (found, position) = Vault.position(of: name, in: scope, among: next.entries)
-                entry = found ? next.entries[position] : nil
-            }
-            guard let entry else { continue }
-            var value = try Vault.mapKeyErrors { try cipher.open(entry) }
-            value.wipe()
-        }
         let mode = FileSystem.mode(of: path) ?? 0o600
-        try FileSystem.atomicReplace(path, with: signedPart + [next.signature[...]], mode: mode, readsBack: true)
+        // The signed part is written first and signed while the disk takes it; nothing replaces
+        // the vault unless the checks below pass.
+        try FileSystem.atomicReplace(path, with: signedPart, then: {
+            let message = FormatMessages.fileSignature(hash: BLAKE2b.hash(pieces: signedPart))
+            next.signature = signingKey.signature(for: message)
+            // The signature verifies under the key the file names, and every entry sealed since
+            // the last save opens with the key in hand.
+            guard Ed25519.isValidSignature(next.signature, for: message, publicKey: next.keyChain.currentKey) else {
+                throw CofferError.tampered(part: "signature")
+            }
+            for (scope, name) in sealedSinceSave {
+                let entry: Entry?
+                if let nextDraft {
+                    entry = nextDraft.entry(name, in: scope)
+                } else {
+                    let (found, position) = Vault.position(of: name, in: scope, among: next.entries)
+                    entry = found ? next.entries[position] : nil
+                }
+                guard let entry else { continue }
+                var value = try Vault.mapKeyErrors { try cipher.open(entry) }
+                value.wipe()
+            }
+            return next.signature
+        }, mode: mode, readsBack: true)
         if nextDraft != nil {
             nextDraft!.header.signature = next.signature
             draft = nextDraft
