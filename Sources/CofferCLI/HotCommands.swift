@@ -1,16 +1,17 @@
 import ArgumentParser
 
-/// The hot commands (`get`, `set`, `list`), parsed on their own: swift-argument-parser's
-/// `parseAsRoot` builds the whole command tree, reflects the chosen command twice (once to look
-/// for pass-through arguments, once to parse it) and parses the arguments a second and third
-/// time looking for a completion-script request: 37% of a small `get`'s CPU time, 15% in the
-/// completion check alone (perf). Here the chosen command is the only one reflected, once; a
-/// `get` with a session takes about 1 ms less CPU (Benchmarks/README.md).
+/// Every command parsed on its own: swift-argument-parser's `parseAsRoot` builds the whole
+/// command tree, reflects the chosen command twice (once to look for pass-through arguments,
+/// once to parse it) and parses the arguments a second and third time looking for a
+/// completion-script request: 37% of a small `get`'s CPU time, 15% in the completion check
+/// alone (perf). Here the chosen command is the only one reflected, once; a `get` with a
+/// session takes about 1 ms less CPU, `slots list` about 0.6 ms (Benchmarks/README.md).
 ///
 /// The same parser does the work, on the same declarations: `Alone<Command>` holds the command
 /// as an option group, so every option, flag, argument, default and `validate()` is the
 /// command's own. Anything whose handling depends on the tree (help, version, completion
-/// scripts and requests, dumps of the help) goes to the full parser; so do all other commands.
+/// scripts and requests, dumps of the help, `coffer help ...`) goes to the full parser.
+/// The hot commands (`get`, `set`, `list`) in their plain spellings skip the parser (`Plain`).
 /// The tests parse every argument list they run with both and expect the same outcome
 /// (`HotCommandTests`, and `CofferProcess.run` for every command the CLI tests run).
 enum HotCommands {
@@ -20,12 +21,34 @@ enum HotCommands {
         guard let name = arguments.first, !arguments.contains(where: needsFullParser) else { return nil }
         let rest = Array(arguments.dropFirst())
         if let command = Plain.parse(name, rest) { return command }
-        switch name {
-        case CofferCommand.Get._commandName: return try Alone<CofferCommand.Get>.parse(rest).command
-        case CofferCommand.SetSecret._commandName: return try Alone<CofferCommand.SetSecret>.parse(rest).command
-        case CofferCommand.List._commandName, "ls": return try Alone<CofferCommand.List>.parse(rest).command
-        default: return nil
+        guard let (command, depth) = chosen(arguments) else { return nil }
+        return try parsedAlone(command, Array(arguments.dropFirst(depth)))
+    }
+
+    /// The command `arguments` choose under `coffer`, as the full parser descends: by name or
+    /// alias, into a subcommand's own subcommands, or to its default one when the next argument
+    /// names none; and how many arguments named it. Nil when the first names no command.
+    static func chosen(_ arguments: [String]) -> (command: ParsableCommand.Type, depth: Int)? {
+        var command: ParsableCommand.Type = CofferCommand.self
+        var depth = 0
+        while !command.configuration.subcommands.isEmpty {
+            let next = depth < arguments.count ? arguments[depth] : nil
+            if let next, let named = command.configuration.subcommands.first(where: {
+                $0._commandName == next || $0.configuration.aliases.contains(next)
+            }) {
+                command = named
+                depth += 1
+            } else if depth > 0, let fallback = command.configuration.defaultSubcommand {
+                command = fallback
+            } else {
+                return nil
+            }
         }
+        return depth > 0 ? (command, depth) : nil
+    }
+
+    private static func parsedAlone<Command: ParsableCommand>(_ command: Command.Type, _ arguments: [String]) throws -> ParsableCommand {
+        try Alone<Command>.parse(arguments).command
     }
 
     /// Help, version and completion requests, in every spelling the parser accepts: long

@@ -37,6 +37,18 @@ import Testing
         ["set", "x", "--overwrite", "--project", "p", "--vault", "v"], ["set"], ["set", "x", "--from-file"],
         ["set", "x", "extra"], ["set", "x", "--reveal"],
         ["list"], ["ls"], ["list", "--values"], ["list", "--project", "p", "--domain", "d"], ["ls", "--bogus"], ["list", "extra"],
+        // Every other command, through `Alone`: subcommands of subcommands, default ones, aliases.
+        ["rotate"], ["rotate", "--vault", "v", "--passphrase-file", "pw"], ["rotate", "extra"],
+        ["slots"], ["slots", "list"], ["slots", "--vault", "v"], ["slots", "list", "--vault=v"], ["slots", "bogus"], ["slots", "help"], ["slots", "list", "help"],
+        ["slots", "remove", "3"], ["slots", "remove"], ["slots", "add-recipient", "age1x", "--project", "p"],
+        ["run", "--", "env"], ["run", "--only", "a", "--", "sh", "-c", "echo $A"], ["run", "env"], ["run"],
+        ["run", "--env", "V=pg.password", "--", "env", "-x"],
+        ["rm", "x"], ["delete", "x", "y"], ["copy", "a", "b"], ["cp", "a"], ["rename", "a", "b"], ["mv", "a", "b", "--force"],
+        ["git", "merge", "%O", "%A", "%B"], ["git", "textconv", "f"], ["git", "setup"], ["git", "resolve", "--ours"],
+        ["init", "--kdf-ops", "1", "--kdf-memory", "8"], ["init", "--kdf-ops", "x"], ["unlock", "--ttl", "5m"], ["lock", "--all"],
+        ["status"], ["export", "--format", "dotenv"], ["render", "t.tmpl"], ["import", "a.env", "--overwrite"], ["verify"],
+        ["pin"], ["trust"], ["history", "x"], ["describe", "x", "--json"], ["edit"], ["inspect"], ["keygen", "-o", "k"],
+        ["passwd"], ["upgrade"], ["generate", "x", "--length", "12"],
     ]
 
     @Test(arguments: forms)
@@ -86,11 +98,11 @@ import Testing
         ["get", "--help"], ["get", "-h"], ["get", "x", "-vh"], ["set", "--help=x"], ["get", "--version"],
         ["get", "--generate-completion-script", "bash"], ["get", "--generate-completion-script=zsh"],
         ["---completion", "get", "--", "--vault"], ["get", "--experimental-dump-help"], ["help", "get"], ["list", "-help"],
-        ["rotate"], ["slots", "list"], ["run", "--", "env"], [], ["--version"],
+        ["slots", "list", "--help"], ["run", "--", "env", "--help"], ["help", "slots", "list"], ["git"], [], ["--version"], ["bogus"],
     ]
 
     @Test(arguments: fullParserForms)
-    func helpVersionCompletionsAndOtherCommandsGoToTheFullParser(_ arguments: [String]) throws {
+    func helpVersionCompletionsAndUnknownCommandsGoToTheFullParser(_ arguments: [String]) throws {
         #expect(try HotCommands.parse(arguments) == nil)
     }
 }
