@@ -104,16 +104,23 @@ public final class Vault {
     }
 
     /// Checks every field of `bytes` (entries are indexed, not decoded), the key chain and the signature.
+    /// A file from this size on is hashed on a second thread while its fields are checked on
+    /// this one; below it, starting the thread costs more than it saves.
+    static let concurrentHashBytes = 256 * 1024
+
     static func checkAndVerify(_ bytes: [UInt8], path: String) throws -> VaultIndex {
+        let (decoded, hash) = Concurrently.both(
+            bytes.count >= concurrentHashBytes,
+            { () -> Result<VaultIndex, CodecError> in Result { () throws(CodecError) in try VaultDecoder.index(bytes) } },
+            { bytes.withUnsafeBytes { BLAKE2b.hash(UnsafeRawBufferPointer(rebasing: $0.dropLast(VaultFile.signatureByteCount))) } })
         let index: VaultIndex
         do {
-            index = try VaultDecoder.index(bytes)
+            index = try decoded.get()
         } catch {
             throw CofferError(error, path: path)
         }
         let header = index.header
         try verifyKeyChain(header)
-        let hash = bytes.withUnsafeBytes { BLAKE2b.hash(UnsafeRawBufferPointer(rebasing: $0.dropLast(VaultFile.signatureByteCount))) }
         let message = FormatMessages.fileSignature(hash: hash)
         guard Ed25519.isValidSignature(header.signature, for: message, publicKey: header.keyChain.currentKey) else {
             throw CofferError.tampered(part: "signature")
