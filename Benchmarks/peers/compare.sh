@@ -144,11 +144,14 @@ age_item() { # OP N PREPARE COMMAND
 # (Swift runtime linked in, libsodium and libyaml, as coffer links them), and to age's.
 printf 'print("1.0.0")\n' > "$WORK/bare.swift"
 if swiftc -O -static-stdlib "$WORK/bare.swift" -o "$WORK/bare-swift" -Xlinker --no-as-needed -lsodium -lyaml >/dev/null 2>&1; then
-    # `list` on an empty vault: a hot command (HotCommands), opening a vault that holds nothing.
+    # `list` on an empty vault: a hot command in its plain spelling (HotCommands.Plain, no
+    # swift-argument-parser), opening a vault that holds nothing; `slots list` on it: any other
+    # command (parsed on its own, HotCommands.Alone); `--version`: the whole parser.
     "$C" init --vault "$WORK/empty.coffer" --kdf-ops 1 --kdf-memory 8 --passphrase-file "$PW" 2>/dev/null
     mapfile -d '' AGE < <(age_item startup - "" "age --version")
     alternate startup - "$((RUNS * 3))" "coffer --version" "" "$C --version" \
         "coffer list, empty vault" "" "$C list --vault $WORK/empty.coffer" \
+        "coffer slots list, empty vault" "" "$C slots list --vault $WORK/empty.coffer" \
         "bare Swift binary, same libraries" "" "$WORK/bare-swift" "${AGE[@]}"
 else
     say "NOTE: swiftc could not build the bare Swift binary: no start-up row"
