@@ -126,12 +126,16 @@ measure() {
 }
 unavailable() { case " $PEERS " in *" $3 "*) record "$1" "$2" "$3" "n/a: $4" ;; esac; }
 
-# alternate OP N RUNS NAME PREPARE COMMAND [NAME PREPARE COMMAND ...]: checks each command once,
-# then times them in alternating rounds (a warm-up round first); PREPARE ('' for none) is untimed.
+# alternate OP N RUNS NAME PREPARE COMMAND [NAME PREPARE COMMAND ...] [--status NAME CODE ...]:
+# checks each command once, then times them in alternating rounds (a warm-up round first);
+# PREPARE ('' for none) is untimed; --status: the exit code NAME must end with (else 0).
 alternate() {
     local op=$1 n=$2 runs=$3; shift 3
     local items=()
-    while [ "$#" -ge 3 ]; do items+=(--item "$1" "$2" "$3"); shift 3; done
+    while [ "$#" -ge 3 ]; do
+        if [ "$1" = --status ]; then items+=("${@:1:3}"); else items+=(--item "$1" "$2" "$3"); fi
+        shift 3
+    done
     python3 "$BENCH_ROOT/Benchmarks/scripts/alternate.py" --runs "$runs" --warmup 1 \
         --results "$RESULTS" --op "$op" --n "$n" "${items[@]}"
 }
@@ -144,14 +148,18 @@ age_item() { # OP N PREPARE COMMAND
 # (Swift runtime linked in, libsodium and libyaml, as coffer links them), and to age's.
 printf 'print("1.0.0")\n' > "$WORK/bare.swift"
 if swiftc -O -static-stdlib "$WORK/bare.swift" -o "$WORK/bare-swift" -Xlinker --no-as-needed -lsodium -lyaml >/dev/null 2>&1; then
-    # `list` on an empty vault: a hot command in its plain spelling (HotCommands.Plain, no
-    # swift-argument-parser), opening a vault that holds nothing; `slots list` on it: any other
-    # command (parsed on its own, HotCommands.Alone); `--version`: the whole parser.
+    # The fixed cost (issue 22 part 1: process start to first useful work): a command given a
+    # vault that does not exist stops at its first useful step, the open (exit 2). `list`: a hot
+    # command in its plain spelling (HotCommands.Plain, no swift-argument-parser); `slots list`:
+    # any other command (parsed on its own, HotCommands.Alone); `--version`: the whole parser.
+    # `list` on an empty vault: the same with a vault opened and checked (earlier figures).
     "$C" init --vault "$WORK/empty.coffer" --kdf-ops 1 --kdf-memory 8 --passphrase-file "$PW" 2>/dev/null
     mapfile -d '' AGE < <(age_item startup - "" "age --version")
     alternate startup - "$((RUNS * 3))" "coffer --version" "" "$C --version" \
+        --status "coffer list, no vault" 2 --status "coffer slots list, no vault" 2 \
+        "coffer list, no vault" "" "$C list --vault $WORK/missing.coffer" \
+        "coffer slots list, no vault" "" "$C slots list --vault $WORK/missing.coffer" \
         "coffer list, empty vault" "" "$C list --vault $WORK/empty.coffer" \
-        "coffer slots list, empty vault" "" "$C slots list --vault $WORK/empty.coffer" \
         "bare Swift binary, same libraries" "" "$WORK/bare-swift" "${AGE[@]}"
 else
     say "NOTE: swiftc could not build the bare Swift binary: no start-up row"

@@ -4,8 +4,10 @@ order rotated every round), so that a change in the machine's load weighs on all
 hyperfine times one command after the other, which on a shared machine makes ratios drift.
 
 Usage: alternate.py --runs N [--warmup W] [--results FILE --op OP --n N] \
-           --item NAME PREPARE COMMAND [--item ...]
+           --item NAME PREPARE COMMAND [--item ...] [--status NAME CODE ...]
   PREPARE runs (untimed, through sh) before each timed run of COMMAND; '' for none.
+  --status: the exit status item NAME must end with (0 unless given): a command timed up to
+  where it stops on purpose, e.g. at a vault that does not exist.
   COMMAND runs through sh -c only when it needs a shell (pipes, ;, &&, $, redirections);
   otherwise it is executed directly, so no shell's start-up is in the figure.
 Each run is timed twice: wall-clock, and the CPU time (user + system) of the process and of the
@@ -52,15 +54,18 @@ def main():
     parser.add_argument("--op", default="")
     parser.add_argument("--n", default="")
     parser.add_argument("--item", nargs=3, action="append", metavar=("NAME", "PREPARE", "COMMAND"), required=True)
+    parser.add_argument("--status", nargs=2, action="append", default=[], metavar=("NAME", "CODE"))
     args = parser.parse_args()
+    expected = {name: int(code) for name, code in args.status}
 
     items = []
     for name, prepare, command in args.item:
-        item = {"name": name, "prepare": prepare, "argv": argv_for(command), "times": [], "cpu": []}
+        item = {"name": name, "prepare": prepare, "argv": argv_for(command), "times": [], "cpu": [],
+                "status": expected.get(name, 0)}
         if prepare:
             run(["sh", "-c", prepare])
         checked = subprocess.run(item["argv"], stdin=subprocess.DEVNULL, capture_output=True)
-        if checked.returncode != 0:
+        if checked.returncode != item["status"]:
             tail = " ".join(checked.stderr.decode(errors="replace").strip().splitlines()[-2:])
             print(f"  {args.op}/{args.n}/{name}: the command failed, not timed: {tail}", file=sys.stderr)
             item["failed"] = True
@@ -74,7 +79,7 @@ def main():
             if item["prepare"]:
                 run(["sh", "-c", item["prepare"]])
             status, wall, cpu = timed(item["argv"])
-            if status != 0:
+            if status != item["status"]:
                 item["failed"] = True
             if round_number >= args.warmup:
                 item["times"].append(wall)
