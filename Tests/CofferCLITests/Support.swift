@@ -139,8 +139,9 @@ final class Sandbox {
     /// Argon2id as cheap as the format allows, for speed.
     static let tinyKDF = ["--kdf-ops", "1", "--kdf-memory", "8"]
 
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "coffer-cli-XXXXXX").utf8CString)
+    /// A fresh folder in `parent` (a path ending in "/"; the temporary folder unless given).
+    init(in parent: String = NSTemporaryDirectory()) throws {
+        var template = Array((parent + "coffer-cli-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         root = String(cString: made)
         for folder in [home, dataHome, work] {
