@@ -48,8 +48,6 @@ public struct EntryCipher {
         fileprivate var associatedData: [UInt8] = []
         fileprivate var value: [UInt8] = []
         fileprivate var check: [UInt8] = []
-        /// 24 bytes, XChaCha20's nonce, held inline (an array would be one more allocation).
-        fileprivate var nonce: (UInt64, UInt64, UInt64) = (0, 0, 0)
         /// The scope keys of the last entry's scope, old and new: entries of one scope follow
         /// one another, and each lookup hashes the scope's two strings.
         fileprivate var scopeKeys: (scope: Scope, old: SecureBytes, new: SecureBytes)?
@@ -69,13 +67,14 @@ public struct EntryCipher {
         }
     }
 
-    /// `entry`'s value, opened with this cipher, sealed under `writer` with the next nonce of
-    /// `nonces`; the new seal is opened again and compared with the value before it is
-    /// returned, so a re-key checks each entry in the same pass. Allocates only the returned
-    /// sealed value.
+    /// `entry`'s value, opened with this cipher and sealed under `writer` with the next nonce of
+    /// `nonces` into `output` (exactly as many bytes as `entry.sealedValue`); the new seal is
+    /// opened again and compared with the value, so a re-key checks each entry in the same pass.
+    /// Allocates nothing once `scratch` has grown to the largest value.
     public func reseal(
-        _ entry: Entry, to writer: EntryCipher, nonces: inout NonceBatch, scratch: inout ResealScratch
-    ) throws(KeyError) -> [UInt8] {
+        _ entry: Entry, to writer: EntryCipher, nonces: inout NonceBatch, scratch: inout ResealScratch,
+        into output: UnsafeMutableRawBufferPointer
+    ) throws(KeyError) {
         precondition(writer.vaultID == vaultID, "re-sealing stays within one vault")
         if scratch.scopeKeys?.scope != entry.scope {
             scratch.scopeKeys = (entry.scope, try grant.scopeKey(for: entry.scope), try writer.grant.scopeKey(for: entry.scope))
@@ -87,12 +86,12 @@ public struct EntryCipher {
         writer.deriveEntryKey(scopeKey: scopeKeys.new, message: scratch.keyMessage)
         let count = entry.sealedValue.count - XChaCha20Poly1305.overhead
         guard count >= 0 else { throw .tampered(part: "entry \(entry.scope)/\(entry.name)") }
+        precondition(output.count == entry.sealedValue.count, "a re-sealed value is as long as the one it replaces")
         scratch.reserve(count)
-        withUnsafeMutableBytes(of: &scratch.nonce) { nonces.take(into: $0) }
-        var sealed: [UInt8] = []
+        let nonce = UnsafeMutableRawBufferPointer(rebasing: output[0..<XChaCha20Poly1305.nonceByteCount])
+        nonces.take(into: nonce)
         // Array.withUnsafeBytes rethrows untyped errors: the closures report through `outcome`.
         var outcome = ResealOutcome.oldDidNotOpen
-        let nonceBytes = scratch.nonce
         scratch.associatedData.withUnsafeBytes { ad in
             scratch.value.withUnsafeMutableBytes { valueBuffer in
                 let value = UnsafeMutableRawBufferPointer(rebasing: valueBuffer[0..<count])
@@ -100,19 +99,13 @@ public struct EntryCipher {
                     (try? XChaCha20Poly1305.open(combined: old, key: entryKey, authenticating: ad, into: value)) != nil
                 }
                 guard opened else { return }
-                sealed = [UInt8](unsafeUninitializedCapacity: count + XChaCha20Poly1305.overhead) { output, initialized in
-                    withUnsafeBytes(of: nonceBytes) { nonce in
-                        XChaCha20Poly1305.seal(
-                            UnsafeRawBufferPointer(value), key: writer.entryKey, nonce: nonce, authenticating: ad,
-                            into: UnsafeMutableRawBufferPointer(output))
-                    }
-                    initialized = output.count
-                }
+                XChaCha20Poly1305.seal(
+                    UnsafeRawBufferPointer(value), key: writer.entryKey, nonce: UnsafeRawBufferPointer(nonce),
+                    authenticating: ad, into: output)
                 scratch.check.withUnsafeMutableBytes { checkBuffer in
                     let check = UnsafeMutableRawBufferPointer(rebasing: checkBuffer[0..<count])
-                    let reopened = sealed.withUnsafeBytes { new in
-                        (try? XChaCha20Poly1305.open(combined: new, key: writer.entryKey, authenticating: ad, into: check)) != nil
-                    }
+                    let reopened = (try? XChaCha20Poly1305.open(
+                        combined: UnsafeRawBufferPointer(output), key: writer.entryKey, authenticating: ad, into: check)) != nil
                     outcome = reopened && ConstantTime.equals(UnsafeRawBufferPointer(value), UnsafeRawBufferPointer(check))
                         ? .checked : .newDidNotOpen
                 }
@@ -123,6 +116,5 @@ public struct EntryCipher {
         case .oldDidNotOpen: throw .tampered(part: "entry \(entry.scope)/\(entry.name)")
         case .newDidNotOpen: throw .tampered(part: "entry \(entry.scope)/\(entry.name) did not open after re-sealing")
         }
-        return sealed
     }
 }

@@ -14,94 +14,108 @@ public enum Rotation {
     /// key in the same pass: the result needs no further check), every slot re-wrapped, and a
     /// key-chain link, signed by the old key, to the new verification key. Names, scopes, metadata
     /// and slot ids are unchanged. The generation is left to the save that writes the result.
-    public static func rekey(_ file: VaultFile, from old: KeyGrant) throws -> (file: VaultFile, grant: KeyGrant) {
+    public static func rekey(_ file: consuming VaultFile, from old: KeyGrant) throws -> (file: VaultFile, grant: KeyGrant) {
         guard file.generation < UInt64.max else { throw KeyError.tampered(part: "header: generation at its maximum") }
         let oldSigningKey = try old.signingKey()
         let new = KeyGrant.generate()
-        var result = file
-        result.entries = try resealed(file.entries, vaultID: file.vaultID, from: old, to: new)
-        for index in result.slots.indices {
-            let slot = result.slots[index]
-            result.slots[index].wrapped = try SlotWrapping.wrap(
+        // `file` is this function's own: its entries are re-sealed in place, not copied.
+        try reseal(&file.entries, vaultID: file.vaultID, from: old, to: new)
+        for index in file.slots.indices {
+            let slot = file.slots[index]
+            file.slots[index].wrapped = try SlotWrapping.wrap(
                 grant: new, vaultID: file.vaultID, slotID: slot.id, scope: slot.scope, publicKey: slot.publicKey)
         }
         let nextKey = try new.signingKey().publicKey
         let generation = file.generation + 1
         let message = FormatMessages.chainLink(vaultID: file.vaultID, generation: generation, nextKey: nextKey)
-        result.keyChain.links.append(KeyChain.Link(
+        file.keyChain.links.append(KeyChain.Link(
             generation: generation, nextKey: nextKey, signature: oldSigningKey.signature(for: message)))
-        return (result, new)
+        return (file, new)
     }
 
     /// Vaults with at least this many entries are re-sealed in parts on several threads; below
     /// it, starting the threads costs more than splitting the work saves.
     public static let parallelEntryCount = 4096
 
-    /// `entries` re-sealed from `old` to `new` (`EntryCipher.reseal`), in their order. A large
-    /// vault is split into one contiguous part per core (at least two, so that every machine runs
-    /// the same path; at most eight), each with its own ciphers, nonces and scratch; an error is
-    /// the one the first failing entry gives, as in one pass from the first entry to the last.
-    static func resealed(_ entries: [Entry], vaultID: [UInt8], from old: KeyGrant, to new: KeyGrant) throws -> [Entry] {
-        var output = entries
-        guard entries.count >= parallelEntryCount else {
-            try output.withUnsafeMutableBufferPointer { output in
-                try resealPart(entries, 0..<entries.count, into: output, vaultID: vaultID, from: old, to: new)
+    /// Re-seals every entry of `entries` from `old` to `new` (`EntryCipher.reseal`). The new
+    /// sealed values are written into one buffer, which each entry then holds a slice of: no
+    /// allocation per entry. A large vault is split into one contiguous part per core (at least
+    /// two, so that every machine runs the same path; at most eight), each with its own ciphers,
+    /// nonces and scratch; the parts touch no reference counts (the entries are read in place,
+    /// the buffer written through a pointer). An error is the one the first failing entry gives,
+    /// as in one pass from the first entry to the last, and leaves `entries` unchanged.
+    static func reseal(_ entries: inout [Entry], vaultID: [UInt8], from old: KeyGrant, to new: KeyGrant) throws {
+        // A re-sealed value is as long as the one it replaces.
+        var offsets = [Int](repeating: 0, count: entries.count + 1)
+        for index in entries.indices { offsets[index + 1] = offsets[index] + entries[index].sealedValue.count }
+        let partCount: Int
+        if entries.count >= parallelEntryCount {
+            partCount = min(max(onlineCores, 2), 8)
+            // `KeyGrant.scopeKey` caches each key it derives: derive them all here, so the parts
+            // below only read the grants.
+            var lastScope: Scope?
+            for entry in entries where entry.scope != lastScope {
+                _ = try old.scopeKey(for: entry.scope)
+                _ = try new.scopeKey(for: entry.scope)
+                lastScope = entry.scope
             }
-            return output
+        } else {
+            partCount = 1
         }
-        // `KeyGrant.scopeKey` caches each key it derives: derive them all here, so the parts
-        // below only read the grants.
-        var lastScope: Scope?
-        for entry in entries where entry.scope != lastScope {
-            _ = try old.scopeKey(for: entry.scope)
-            _ = try new.scopeKey(for: entry.scope)
-            lastScope = entry.scope
-        }
-        let partCount = min(max(onlineCores, 2), 8)
         var failures = [KeyError?](repeating: nil, count: partCount)
-        output.withUnsafeMutableBufferPointer { output in
-            failures.withUnsafeMutableBufferPointer { failures in
-                let job = ResealJob(entries: entries, output: output, failures: failures, vaultID: vaultID, old: old, new: new)
-                DispatchQueue.concurrentPerform(iterations: partCount) { part in
-                    let range = (entries.count * part / partCount)..<(entries.count * (part + 1) / partCount)
-                    do throws(KeyError) {
-                        try resealPart(job.entries, range, into: job.output, vaultID: job.vaultID, from: job.old, to: job.new)
-                    } catch {
-                        job.failures[part] = error
+        let sealed = entries.withUnsafeBufferPointer { entries in
+            offsets.withUnsafeBufferPointer { offsets in
+                failures.withUnsafeMutableBufferPointer { failures in
+                    [UInt8](unsafeUninitializedCapacity: offsets[entries.count]) { output, initialized in
+                        let job = ResealJob(
+                            entries: entries, offsets: offsets, output: UnsafeMutableRawBufferPointer(output),
+                            failures: failures, vaultID: vaultID, old: old, new: new)
+                        if partCount == 1 {
+                            job.run(part: 0, of: 1)
+                        } else {
+                            DispatchQueue.concurrentPerform(iterations: partCount) { part in job.run(part: part, of: partCount) }
+                        }
+                        // Bytes, which need no initialising; unread when a part failed.
+                        initialized = output.count
                     }
                 }
             }
         }
         if let failure = failures.first(where: { $0 != nil }) ?? nil { throw failure }
-        return output
+        for index in entries.indices { entries[index].sealedValue = sealed[offsets[index]..<offsets[index + 1]] }
     }
 
-    /// What the parts of a parallel re-seal share. Unchecked: `output` and `failures` are written
-    /// by each part only at its own indices (its range of entries, its part number), and the
-    /// grants are only read (their scope keys derived before the parts start); `concurrentPerform`
-    /// returns only when every part has finished.
+    /// What the parts of a re-seal share. Unchecked: `output` and `failures` are written by each
+    /// part only at its own places (its entries' ranges of bytes, its part number), the entries
+    /// and offsets only read, and the grants only read (their scope keys derived before the parts
+    /// start); `concurrentPerform` returns only when every part has finished.
     private struct ResealJob: @unchecked Sendable {
-        let entries: [Entry]
-        let output: UnsafeMutableBufferPointer<Entry>
+        let entries: UnsafeBufferPointer<Entry>
+        let offsets: UnsafeBufferPointer<Int>
+        let output: UnsafeMutableRawBufferPointer
         let failures: UnsafeMutableBufferPointer<KeyError?>
         let vaultID: [UInt8]
         let old: KeyGrant
         let new: KeyGrant
-    }
 
-    /// Re-seals `entries[range]` into the same positions of `output`, stopping at the first entry
-    /// that fails.
-    private static func resealPart(
-        _ entries: [Entry], _ range: Range<Int>, into output: UnsafeMutableBufferPointer<Entry>, vaultID: [UInt8],
-        from old: KeyGrant, to new: KeyGrant
-    ) throws(KeyError) {
-        let reader = EntryCipher(vaultID: vaultID, grant: old)
-        let writer = EntryCipher(vaultID: vaultID, grant: new)
-        var scratch = EntryCipher.ResealScratch()
-        defer { scratch.wipe() }
-        var nonces = NonceBatch(nonceByteCount: XChaCha20Poly1305.nonceByteCount)
-        for index in range {
-            output[index].sealedValue = try reader.reseal(entries[index], to: writer, nonces: &nonces, scratch: &scratch)[...]
+        /// Re-seals part `part` of `partCount` contiguous parts of `entries` into their bytes of
+        /// `output`, stopping at the first entry that fails.
+        func run(part: Int, of partCount: Int) {
+            let range = (entries.count * part / partCount)..<(entries.count * (part + 1) / partCount)
+            let reader = EntryCipher(vaultID: vaultID, grant: old)
+            let writer = EntryCipher(vaultID: vaultID, grant: new)
+            var scratch = EntryCipher.ResealScratch()
+            defer { scratch.wipe() }
+            var nonces = NonceBatch(nonceByteCount: XChaCha20Poly1305.nonceByteCount)
+            do throws(KeyError) {
+                for index in range {
+                    try reader.reseal(
+                        entries[index], to: writer, nonces: &nonces, scratch: &scratch,
+                        into: UnsafeMutableRawBufferPointer(rebasing: output[offsets[index]..<offsets[index + 1]]))
+                }
+            } catch {
+                failures[part] = error
+            }
         }
     }
 
