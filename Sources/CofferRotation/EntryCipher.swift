@@ -5,20 +5,34 @@ public import CofferCrypto
 public struct EntryCipher {
     public let vaultID: [UInt8]
     public let grant: KeyGrant
-    /// Reused for every entry key, so sealing many entries allocates no guarded memory per entry.
-    private let entryKey = SecureBytes(count: 32)
+    /// The entry key last derived, reused so that sealing many entries allocates no guarded
+    /// memory per entry; and the hasher keyed with the key of the scope it was derived in.
+    private let keys = EntryKeys()
+
+    private final class EntryKeys {
+        let entryKey = SecureBytes(count: 32)
+        /// The scope `hasher` is keyed for: entries of one scope follow one another.
+        var scope: Scope?
+        var hasher: BLAKE2b.KeyedHasher?
+    }
+
+    private var entryKey: SecureBytes { keys.entryKey }
 
     public init(vaultID: [UInt8], grant: KeyGrant) {
         self.vaultID = vaultID
         self.grant = grant
     }
 
+    /// EK(scope, name) into `entryKey` (Specs/vault-format.md §3.2), `message` being
+    /// `FormatMessages.entryKey(name:)`.
     private func deriveEntryKey(scope: Scope, message: [UInt8]) throws(KeyError) {
-        try deriveEntryKey(scopeKey: grant.scopeKey(for: scope), message: message)
-    }
-
-    private func deriveEntryKey(scopeKey: SecureBytes, message: [UInt8]) {
-        message.withUnsafeBytes { BLAKE2b.keyedHash($0, key: scopeKey, into: entryKey) }
+        if keys.scope != scope {
+            let scopeKey = try grant.scopeKey(for: scope)
+            if let hasher = keys.hasher { hasher.setKey(scopeKey) } else { keys.hasher = BLAKE2b.KeyedHasher(key: scopeKey) }
+            keys.scope = scope
+        }
+        guard let hasher = keys.hasher else { preconditionFailure("keyed just above") }
+        message.withUnsafeBytes { hasher.hash($0, into: keys.entryKey) }
     }
 
     /// `nonce || ciphertext || tag` of `value`, with a fresh nonce.
@@ -48,9 +62,6 @@ public struct EntryCipher {
         fileprivate var associatedData: [UInt8] = []
         fileprivate var value: [UInt8] = []
         fileprivate var check: [UInt8] = []
-        /// The scope keys of the last entry's scope, old and new: entries of one scope follow
-        /// one another, and each lookup hashes the scope's two strings.
-        fileprivate var scopeKeys: (scope: Scope, old: SecureBytes, new: SecureBytes)?
 
         public init() {}
 
@@ -76,14 +87,10 @@ public struct EntryCipher {
         into output: UnsafeMutableRawBufferPointer
     ) throws(KeyError) {
         precondition(writer.vaultID == vaultID, "re-sealing stays within one vault")
-        if scratch.scopeKeys?.scope != entry.scope {
-            scratch.scopeKeys = (entry.scope, try grant.scopeKey(for: entry.scope), try writer.grant.scopeKey(for: entry.scope))
-        }
-        guard let scopeKeys = scratch.scopeKeys else { preconditionFailure("set just above") }
         FormatMessages.entryKey(name: entry.name, into: &scratch.keyMessage)
+        try deriveEntryKey(scope: entry.scope, message: scratch.keyMessage)
+        try writer.deriveEntryKey(scope: entry.scope, message: scratch.keyMessage)
         FormatMessages.entryAssociatedData(vaultID: vaultID, scope: entry.scope, name: entry.name, into: &scratch.associatedData)
-        deriveEntryKey(scopeKey: scopeKeys.old, message: scratch.keyMessage)
-        writer.deriveEntryKey(scopeKey: scopeKeys.new, message: scratch.keyMessage)
         let count = entry.sealedValue.count - XChaCha20Poly1305.overhead
         guard count >= 0 else { throw .tampered(part: "entry \(entry.scope)/\(entry.name)") }
         precondition(output.count == entry.sealedValue.count, "a re-sealed value is as long as the one it replaces")

@@ -154,6 +154,27 @@ import Testing
         }
     }
 
+    @Test func entryKeysAreTheSpecsWhicheverScopeCameBefore() throws {
+        // EntryCipher keeps a hasher keyed for the last scope: entries sealed and opened with
+        // scopes alternating use EK of Specs/vault-format.md §3.2, derived here with the one-shot
+        // keyed hash, and nothing of the scope before.
+        let grant = KeyGrant.generate()
+        let vaultID = SecureRandom.bytes(16)
+        let cipher = EntryCipher(vaultID: vaultID, grant: grant)
+        let order = [Scope.global, Self.project, Self.project, Self.other, .global, Self.projectProd, Self.project]
+        for (number, scope) in order.enumerated() {
+            let name = "k\(number)"
+            let value = Array("value \(number)".utf8)
+            let sealed = try cipher.seal(value, name: name, scope: scope)
+            let entryKey = BLAKE2b.keyedHash(FormatMessages.entryKey(name: name), key: try grant.scopeKey(for: scope))
+            let box = try XChaCha20Poly1305.SealedBox(combined: sealed)
+            let ad = FormatMessages.entryAssociatedData(vaultID: vaultID, scope: scope, name: name)
+            #expect(try XChaCha20Poly1305.open(box, key: entryKey, authenticating: ad) == value)
+            let entry = Entry(name: name, scope: scope, created: 0, updated: 0, flags: 0, description: "", sealedValue: sealed[...])
+            #expect(try cipher.open(entry) == value)
+        }
+    }
+
     @Test func aRekeyDrawsADistinctNonceForEveryEntryAcrossNonceBatches() throws {
         // 2,500 equal values: more than two batches of 1,024 nonces, and nothing but the nonce
         // tells their seals apart.
