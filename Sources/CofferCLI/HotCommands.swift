@@ -51,12 +51,12 @@ enum HotCommands {
         try Alone<Command>.parse(arguments).command
     }
 
-    /// Help, version and completion requests, in every spelling the parser accepts: long
-    /// options exactly or with `=value`, and short-option clusters holding `h` (`-vh`).
+    /// Help (hidden help too), version and completion requests, in every spelling the parser
+    /// accepts: long options exactly or with `=value`, and short-option clusters holding `h` (`-vh`).
     static func needsFullParser(_ argument: String) -> Bool {
         if argument.hasPrefix("--") {
             let option = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
-            return ["--help", "--version", "--generate-completion-script", "--experimental-dump-help"].contains(option)
+            return ["--help", "--help-hidden", "--version", "--generate-completion-script", "--experimental-dump-help"].contains(option)
                 || argument.hasPrefix("---")
         }
         return argument.hasPrefix("-") && argument.dropFirst().contains("h") || argument == "-help"

@@ -98,7 +98,8 @@ import Testing
         ["get", "--help"], ["get", "-h"], ["get", "x", "-vh"], ["set", "--help=x"], ["get", "--version"],
         ["get", "--generate-completion-script", "bash"], ["get", "--generate-completion-script=zsh"],
         ["---completion", "get", "--", "--vault"], ["get", "--experimental-dump-help"], ["help", "get"], ["list", "-help"],
-        ["slots", "list", "--help"], ["run", "--", "env", "--help"], ["help", "slots", "list"], ["git"], [], ["--version"], ["bogus"],
+        ["slots", "list", "--help"], ["run", "--", "env", "--help"],
+        ["get", "x", "--help-hidden"], ["slots", "list", "--help-hidden"], ["rotate", "--help-hidden=x"], ["help", "slots", "list"], ["git"], [], ["--version"], ["bogus"],
     ]
 
     @Test(arguments: fullParserForms)
