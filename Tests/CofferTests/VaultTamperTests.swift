@@ -65,6 +65,29 @@ import Testing
         #expect(opened > 0, "some re-signed metadata edits (a date, a description) open")
     }
 
+    /// A vault of 256 KiB or more is hashed on a second thread while its fields are checked
+    /// (`Vault.concurrentHashBytes`): a byte tampered with past the first 256 KiB, a forged
+    /// signature (another key over the same bytes), a truncation and a bad magic are refused
+    /// as they are in a small vault.
+    @Test func aTamperedOrForgedLargeVaultIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let value = [UInt8](repeating: 0x41, count: 40_000)
+        let vault = try makeVault(at: directory.file("v.coffer"), entries: (0..<8).map { (.global, "e\($0)", value) })
+        let bytes = try readBytes(vault.path)
+        let signedCount = bytes.count - VaultFile.signatureByteCount
+        #expect(signedCount - 20_000 > 256 * 1024)
+        #expect(try Self.open(bytes, unlock: true).count == 8)
+        let signature = CofferError.tampered(part: "signature")
+        // Inside the last entry's sealed value, and in the signature.
+        for offset in [signedCount - 20_000, bytes.count - 1] {
+            #expect(throws: signature, "byte \(offset)") { try Self.open(flipping(bytes, at: offset), unlock: false) }
+        }
+        let forger = try Ed25519.SigningKey(seed: SecureBytes(copying: [UInt8](repeating: 7, count: 32)))
+        #expect(throws: signature) { try Self.open(signed(Array(bytes.prefix(signedCount)), with: forger), unlock: false) }
+        #expect(throws: CofferError.self) { try Self.open(Array(bytes.dropLast(100_000)), unlock: false) }
+        #expect(throws: CofferError.notAVault(path: "v.coffer")) { try Self.open(flipping(bytes, at: 0), unlock: false) }
+    }
+
     @Test func everyTruncationFailsToOpen() throws {
         let sample = try Self.sample()
         for length in 0..<sample.bytes.count {
