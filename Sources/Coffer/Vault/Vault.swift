@@ -103,11 +103,11 @@ public final class Vault {
         self.init(path: path, index: .whole(try Vault.checkAndVerify(bytes, path: path)))
     }
 
-    /// Checks every field of `bytes` (entries are indexed, not decoded), the key chain and the signature.
     /// A file from this size on is hashed on a second thread while its fields are checked on
     /// this one; below it, starting the thread costs more than it saves.
     static let concurrentHashBytes = 256 * 1024
 
+    /// Checks every field of `bytes` (entries are indexed, not decoded), the key chain and the signature.
     static func checkAndVerify(_ bytes: [UInt8], path: String) throws -> VaultIndex {
         let (decoded, hash) = Concurrently.both(
             bytes.count >= concurrentHashBytes,
@@ -557,11 +557,13 @@ public final class Vault {
         hasUnsavedChanges = true
     }
 
-    /// Writes the vault atomically: its signature checked and every entry sealed since the last
-    /// save opened, then a temporary file in the same folder, fsync, read back and compared byte
-    /// for byte, rename, fsync the folder. Holds the folder's lock, and fails with `conflict` if
-    /// the file changed on disk since it was read. Entries not changed since the file was read
-    /// are written as the bytes read (`VaultDraft`); the file is hashed once, as it is written.
+    /// Writes the vault atomically: a temporary file in the same folder gets the signed part,
+    /// then (while the disk takes it) the signature is made and checked and every entry sealed
+    /// since the last save opened; the signature appended, the file is read back and compared
+    /// byte for byte, fsynced, renamed over the vault, and the folder fsynced. A failed check
+    /// replaces nothing. Holds the folder's lock, and fails with `conflict` if the file changed
+    /// on disk since it was read. Entries not changed since the file was read are written as the
+    /// bytes read (`VaultDraft`); the file is hashed once.
     public func save() throws {
         let cipher = try requireWriter()
         // Through a symbolic link, the link's target is replaced and the link stays.
