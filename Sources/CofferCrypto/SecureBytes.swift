@@ -1,24 +1,32 @@
 internal import CSodium
 
-/// Key material in guarded memory: allocated with `sodium_malloc` (guard pages, locked
-/// against swapping where the system allows) and zeroed by `sodium_free` on release.
+/// Key material in guarded memory, `sodium_malloc`'s (locked against swapping where the system
+/// allows, out of core dumps), zeroed on release: up to 512 bytes a slot of a shared region
+/// (`SecureArena`), anything larger a `sodium_malloc` of its own with its own guard pages.
 ///
 /// The bytes are reachable only through `withUnsafeBytes`; the type never converts itself
 /// into an `Array` or `Data`, so no silent copies end up on the ordinary heap.
 public final class SecureBytes {
     private let base: UnsafeMutableRawPointer
     public let count: Int
+    /// The arena's size class of `base`; nil for memory of its own.
+    private let sizeClass: Int?
 
     /// `count` zero bytes.
     public init(count: Int) {
         precondition(count >= 0)
         Sodium.ensureInitialized()
-        guard let pointer = sodium_malloc(max(count, 1)) else {
-            fatalError("sodium_malloc failed: out of guarded memory")
-        }
-        base = pointer
         self.count = count
-        sodium_memzero(base, max(count, 1))
+        sizeClass = SecureArena.sizeClass(for: max(count, 1))
+        if let sizeClass {
+            base = SecureArena.shared.allocate(sizeClass: sizeClass)
+        } else {
+            guard let pointer = sodium_malloc(count) else {
+                fatalError("sodium_malloc failed: out of guarded memory")
+            }
+            base = pointer
+            sodium_memzero(base, count)
+        }
     }
 
     /// `count` random bytes.
@@ -49,7 +57,11 @@ public final class SecureBytes {
     }
 
     deinit {
-        sodium_free(base)
+        if let sizeClass {
+            SecureArena.shared.release(base, sizeClass: sizeClass)
+        } else {
+            sodium_free(base)
+        }
     }
 
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {

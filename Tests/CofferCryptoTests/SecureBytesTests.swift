@@ -1,4 +1,5 @@
-import CofferCrypto
+@testable import CofferCrypto
+import Dispatch
 import Testing
 
 struct SecureBytesTests {
@@ -49,6 +50,55 @@ struct SecureBytesTests {
         #expect(bytes.slice(8..<8).count == 0)
         bytes.withUnsafeMutableBytes { $0[3] = 0xff }
         #expect(slice.array == [2, 3, 4, 5])
+    }
+
+    @Test func largeBuffersHaveGuardedMemoryOfTheirOwn() {
+        let large = SecureBytes(count: 4097)
+        #expect(large.array == [UInt8](repeating: 0, count: 4097))
+        large.withUnsafeMutableBytes { $0[4096] = 7 }
+        #expect(large.array.last == 7)
+    }
+
+    /// Keys made and dropped on many threads at once: no two live keys share a byte.
+    @Test func keysOnManyThreadsNeverShareMemory() {
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for round in 0..<500 {
+                let count = [1, 32, 64, 65, 384, 512][round % 6]
+                let pattern = UInt8(truncatingIfNeeded: thread * 31 + round)
+                let keys = (0..<4).map { _ in SecureBytes(copying: [UInt8](repeating: pattern, count: count)) }
+                for key in keys { #expect(key.array == [UInt8](repeating: pattern, count: count), "a key changed under its owner") }
+            }
+        }
+    }
+}
+
+struct SecureArenaTests {
+    /// A slot given back is zeroed at once: the key it held is gone before anyone else gets it.
+    @Test func aSlotIsZeroedWhenGivenBackAndGivenOutAgainZeroed() {
+        let arena = SecureArena()
+        for sizeClass in SecureArena.slotSizes.indices {
+            let size = SecureArena.slotSizes[sizeClass]
+            let slot = arena.allocate(sizeClass: sizeClass)
+            slot.initializeMemory(as: UInt8.self, repeating: 0xAB, count: size)
+            arena.release(slot, sizeClass: sizeClass)
+            #expect(UnsafeRawBufferPointer(start: slot, count: size).allSatisfy { $0 == 0 })
+            let again = arena.allocate(sizeClass: sizeClass)
+            #expect(again == slot)
+            #expect(UnsafeRawBufferPointer(start: again, count: size).allSatisfy { $0 == 0 })
+        }
+    }
+
+    /// Slots are distinct, 64-byte aligned, and a full region is followed by a new one.
+    @Test func slotsAreDistinctAlignedAndRegionsGrow() {
+        let arena = SecureArena()
+        let perRegion = SecureArena.regionByteCount / SecureArena.slotSizes[0]
+        let slots = (0..<(perRegion + 3)).map { _ in arena.allocate(sizeClass: 0) }
+        #expect(Set(slots).count == slots.count)
+        #expect(slots.allSatisfy { Int(bitPattern: $0) % 64 == 0 })
+        let addresses = slots.map { Int(bitPattern: $0) }.sorted()
+        #expect(zip(addresses, addresses.dropFirst()).allSatisfy { $1 - $0 >= SecureArena.slotSizes[0] })
+        #expect(SecureArena.sizeClass(for: 64) == 0 && SecureArena.sizeClass(for: 65) == 1)
+        #expect(SecureArena.sizeClass(for: 512) == 1 && SecureArena.sizeClass(for: 513) == nil)
     }
 }
 
