@@ -98,6 +98,7 @@ bench-check: deps
 # Whole-process figures and the peers (age, KeePassXC, ansible-vault), side by side.
 compare: release
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/session-get.sh
+	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/fast-get.sh
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/merge.sh
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/size-memory.sh
 	COFFER=$$PWD/.build/release/coffer bash Benchmarks/scripts/python-get.sh
