@@ -108,10 +108,11 @@ enum VectorGenerator {
         let directory = try TemporaryDirectory()
         var vectors: [Vector] = []
         func add(_ name: String, _ bytes: [UInt8], passphrase: String? = testPassphrase, identity: String? = nil,
-                 expect: String, errorPart: String? = nil, entries: [Item] = [], _ notes: String...) {
+                 expect: String, errorPart: String? = nil, pins: [String] = [], pinEnvironment: String? = nil,
+                 entries: [Item] = [], _ notes: String...) {
             vectors.append(Vector(name: name, bytes: bytes, description: VectorDescription(
                 passphrase: passphrase, identity: identity, expect: expect, errorPart: errorPart,
-                entries: values(entries), notes: notes)))
+                pins: pins, pinEnvironment: pinEnvironment, entries: values(entries), notes: notes)))
         }
 
         let basicVault = try vault(basic, in: directory)
@@ -129,6 +130,22 @@ enum VectorGenerator {
         add("ok-recipient", try bytes(recipientVault), passphrase: nil, identity: try ageText(recipientSecret),
             expect: "ok", entries: Array(basic.prefix(2)),
             "A vault whose only slot is an X25519 recipient slot (kind 2), opened with the age identity.")
+
+        // Pins (§8): ok-basic's file read with ok-basic's pin and with ok-recipient's, which stands
+        // for another vault of the same user.
+        let basicPin = VaultPin(basicVault).description
+        let otherPin = VaultPin(recipientVault).description
+        add("pinned", basicBytes, expect: "ok", pins: [otherPin, basicPin], entries: basic,
+            "ok-basic's file read with two pins given, one of them its own: it is one of the vaults named.")
+        add("pinned-other", basicBytes, expect: "error forged", errorPart: "pinned vault", pins: [otherPin],
+            "ok-basic's file read with the pin of another vault: a substituted file, refused before any unlock.")
+        add("pinned-environment", basicBytes, expect: "ok", pinEnvironment: "\(otherPin) \(basicPin)", entries: basic,
+            "ok-basic's file read with no pin given and $COFFER_VAULT_PIN holding two pins, one of them its own.")
+        add("pinned-given-over-environment", basicBytes, expect: "error forged", errorPart: "pinned vault",
+            pins: [otherPin], pinEnvironment: basicPin,
+            "ok-basic's file read with another vault's pin given and its own in $COFFER_VAULT_PIN: pins given with the",
+            "command are the only ones that count, so a pin for one of the user's vaults in the environment cannot let",
+            "that vault stand in for the one named.")
 
         let scopedVault = try vault(basic + elsewhere, in: directory)
         try scopedVault.addRecipientSlot(X25519.publicKey(for: secret(scopedSecret)), label: "ci web/prod", scope: webProd)

@@ -17,6 +17,10 @@ struct VectorDescription: Equatable {
     var expect: String
     /// Text the error's part must contain (`corrupted` and `tampered` errors).
     var errorPart: String?
+    /// Pins given with the command (`--pin`, `coffer_open_pinned`), in order.
+    var pins: [String] = []
+    /// `$COFFER_VAULT_PIN` as the reader finds it.
+    var pinEnvironment: String?
     /// Values by `project/domain/name`.
     var entries: [String: [UInt8]] = [:]
     var notes: [String] = []
@@ -26,11 +30,13 @@ struct VectorDescription: Equatable {
     }
 
     init(passphrase: String? = nil, identity: String? = nil, expect: String, errorPart: String? = nil,
-         entries: [String: [UInt8]] = [:], notes: [String]) {
+         pins: [String] = [], pinEnvironment: String? = nil, entries: [String: [UInt8]] = [:], notes: [String]) {
         self.passphrase = passphrase
         self.identity = identity
         self.expect = expect
         self.errorPart = errorPart
+        self.pins = pins
+        self.pinEnvironment = pinEnvironment
         self.entries = entries
         self.notes = notes
     }
@@ -45,6 +51,8 @@ struct VectorDescription: Equatable {
             case "identity": identity = value
             case "expect": expect = value
             case "error-part": errorPart = value
+            case "pin": pins.append(value)
+            case "pin-environment": pinEnvironment = value
             case "note": notes.append(value)
             case "entry", "entry-hex":
                 guard let equals = value.firstRange(of: " = "), value[..<equals.lowerBound].split(separator: "/", omittingEmptySubsequences: false).count == 3
@@ -65,6 +73,8 @@ struct VectorDescription: Equatable {
         var lines = notes.map { "note: \($0)" }
         if let passphrase { lines.append("passphrase: \(passphrase)") }
         if let identity { lines.append("identity: \(identity)") }
+        lines += pins.map { "pin: \($0)" }
+        if let pinEnvironment { lines.append("pin-environment: \(pinEnvironment)") }
         lines.append("expect: \(expect)")
         if let errorPart { lines.append("error-part: \(errorPart)") }
         for (name, value) in entries.sorted(by: { $0.key < $1.key }) {
@@ -101,10 +111,14 @@ extension JSONEncoder {
     static let names: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: vectorDirectory.path)) ?? [])
         .filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4)) }.sorted()
 
-    /// What opening vector `name` with its credentials gives: every value its key can read, or the error.
+    /// What opening vector `name` with its pins and credentials gives: every value its key can
+    /// read, or the error.
     static func outcome(_ name: String, _ description: VectorDescription) throws -> Result<[String: [UInt8]], CofferError> {
         do {
             let vault = try Vault.open(at: vectorDirectory.appendingPathComponent("\(name).coffer").path)
+            let given = try description.pins.map { try VaultPin(parsing: $0, source: "--pin") }
+            let environment = description.pinEnvironment.map { [VaultPin.environmentVariable: $0] } ?? [:]
+            try VaultPin.check(vault, against: VaultTrust.pins(given: given, environment: environment, identityFile: nil))
             if let passphrase = description.passphrase { try vault.unlock(passphrase: secure(passphrase)) }
             if let identity = description.identity { try vault.unlock(identities: [try Identity(parsing: identity).secretKey]) }
             return .success(try readableValues(vault))
