@@ -4,7 +4,8 @@
 # of get at 1k. Each vault is read once before timing, so the shell's verified file state
 # record exists (Specs/fast-read.md); `-v` confirms every vault is read through it. A second
 # block times the same reads, with the session, after removing the records before every run:
-# every read then verifies the whole file, as before the records existed.
+# every read then verifies the whole file, as before the records existed. A block between the
+# two times the reads through the record beside a whole-file read (see below).
 #
 # Usage: Benchmarks/scripts/fast-get.sh   (COFFER=path to skip the build; RUNS=N; SIZES="1000 100000")
 set -euo pipefail
@@ -37,6 +38,16 @@ items=()
 for n in $SIZES; do items+=(--item "get-$n" "" "$C get svc.key.$((n / 2)) --vault $WORK/v$n.coffer"); done
 say "with the verified file state record:"
 python3 "$ALTERNATE" --runs "$RUNS" --warmup 3 --results "$WORK/results" --op get-record "${items[@]}"
+
+# compare.sh times each size in a block of its own, beside age's and the passphrase read's
+# whole-file passes (11 MB at 100k): the same reads here beside one such pass, the passphrase
+# read of the largest vault, show what that does to the reads through a record.
+largest=${SIZES##* }
+items=()
+for n in $SIZES; do items+=(--item "get-$n" "" "$C get svc.key.$((n / 2)) --vault $WORK/v$n.coffer"); done
+items+=(--item "passphrase-$largest" "" "env -u COFFER_SESSION $C get svc.key.$((largest / 2)) --vault $WORK/v$largest.coffer --passphrase-file $WORK/passphrase")
+say "with the record, beside a whole-file read of the $largest-entry vault:"
+python3 "$ALTERNATE" --runs "$RUNS" --warmup 3 --results "$WORK/results" --op get-beside-full "${items[@]}"
 
 items=()
 for n in $SIZES; do items+=(--item "get-$n" "rm -f $XDG_RUNTIME_DIR/coffer/*.verified" "$C get svc.key.$((n / 2)) --vault $WORK/v$n.coffer"); done
