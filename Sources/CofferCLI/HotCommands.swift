@@ -32,10 +32,7 @@ enum HotCommands {
         var command: ParsableCommand.Type = CofferCommand.self
         var depth = 0
         while !command.configuration.subcommands.isEmpty {
-            let next = depth < arguments.count ? arguments[depth] : nil
-            if let next, let named = command.configuration.subcommands.first(where: {
-                $0._commandName == next || $0.configuration.aliases.contains(next)
-            }) {
+            if depth < arguments.count, let named = Suggestion.subcommand(named: arguments[depth], of: command) {
                 command = named
                 depth += 1
             } else if depth > 0, let fallback = command.configuration.defaultSubcommand {

@@ -10,7 +10,7 @@ enum Suggestion {
         for argument in arguments {
             let subcommands = command.configuration.subcommands
             guard !subcommands.isEmpty, !argument.hasPrefix("-") else { return nil }
-            if let next = subcommands.first(where: { names(of: $0).contains(argument) }) {
+            if let next = subcommand(named: argument, of: command) {
                 command = next
                 path.append(next._commandName)
                 continue
@@ -23,6 +23,11 @@ enum Suggestion {
             return Failure(.usage, message)
         }
         return nil
+    }
+
+    /// The subcommand of `command` that `name` names: its name or one of its aliases.
+    static func subcommand(named name: String, of command: ParsableCommand.Type) -> ParsableCommand.Type? {
+        command.configuration.subcommands.first { names(of: $0).contains(name) }
     }
 
     private static func names(of command: ParsableCommand.Type) -> [String] {
