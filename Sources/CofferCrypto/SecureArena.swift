@@ -29,6 +29,9 @@ final class SecureArena: @unchecked Sendable {
 
     /// An arena of its own (tests); the process shares `shared`.
     init() {
+        // `sodium_malloc` aborts while libsodium is uninitialised, or being initialised on
+        // another thread: an arena made before any `SecureBytes` (a test's) did so at random.
+        Sodium.ensureInitialized()
         free = Self.slotSizes.map { _ in [] }
         lock = .allocate(capacity: 1)
         pthread_mutex_init(lock, nil)
