@@ -16,34 +16,49 @@ public enum FormatMessages {
     /// Message for the entry key of `name` (keyed by its scope key).
     public static func entryKey(name: String) -> [UInt8] {
         var bytes: [UInt8] = []
-        entryKey(name: name, into: &bytes)
+        var name = name
+        name.withUTF8 { entryKey(name: UnsafeRawBufferPointer($0), into: &bytes) }
         return bytes
     }
 
     /// Associated data of an entry's sealed value.
     public static func entryAssociatedData(vaultID: [UInt8], scope: Scope, name: String) -> [UInt8] {
         var bytes: [UInt8] = []
-        entryAssociatedData(vaultID: vaultID, scope: scope, name: name, into: &bytes)
+        var (project, domain, name) = (scope.project, scope.domain, name)
+        project.withUTF8 { project in
+            domain.withUTF8 { domain in
+                name.withUTF8 { name in
+                    entryAssociatedData(
+                        vaultID: vaultID, project: UnsafeRawBufferPointer(project), domain: UnsafeRawBufferPointer(domain),
+                        name: UnsafeRawBufferPointer(name), into: &bytes)
+                }
+            }
+        }
         return bytes
     }
 
-    /// `entryKey(name:)` written over `buffer`, reusing its storage (re-keying builds one per entry).
-    public static func entryKey(name: String, into buffer: inout [UInt8]) {
+    /// `entryKey(name:)` of a name given as UTF-8, written over `buffer`, reusing its storage
+    /// (re-keying builds one per entry).
+    public static func entryKey(name: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
         rewrite(&buffer) { writer in
             writer.raw(entryLabel)
-            writer.lengthPrefixed(name.utf8)
+            writer.lengthPrefixed(name)
         }
     }
 
-    /// `entryAssociatedData(vaultID:scope:name:)` written over `buffer`, reusing its storage.
-    public static func entryAssociatedData(vaultID: [UInt8], scope: Scope, name: String, into buffer: inout [UInt8]) {
+    /// `entryAssociatedData(vaultID:scope:name:)` of a scope and name given as UTF-8, written over
+    /// `buffer`, reusing its storage.
+    public static func entryAssociatedData(
+        vaultID: [UInt8], project: UnsafeRawBufferPointer, domain: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer,
+        into buffer: inout [UInt8]
+    ) {
         rewrite(&buffer) { writer in
             writer.raw(entryLabel)
             writer.u8(VaultFile.major)
             writer.raw(vaultID)
-            writer.lengthPrefixed(scope.project.utf8)
-            writer.lengthPrefixed(scope.domain.utf8)
-            writer.lengthPrefixed(name.utf8)
+            writer.lengthPrefixed(project)
+            writer.lengthPrefixed(domain)
+            writer.lengthPrefixed(name)
         }
     }
 

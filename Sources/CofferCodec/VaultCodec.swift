@@ -235,7 +235,10 @@ struct EntryFields {
 public struct VaultIndex: Sendable {
     /// Everything but the entries (`entries` is empty here).
     public let header: VaultFile
-    let bytes: [UInt8]
+    /// The bytes the entries are read from: the file as read (or as `init(encoding:)` writes
+    /// it), with a re-key's sealed values after `replacing`, which leaves the header and
+    /// signature in these bytes as they were: `header` is what stands.
+    public let bytes: [UInt8]
     /// Where each entry starts, in canonical order.
     let entryOffsets: [Int]
     /// Whether an entry carries extensions: then its bytes are not what a writer emits.
@@ -248,7 +251,65 @@ public struct VaultIndex: Sendable {
         self.hasEntryExtensions = hasEntryExtensions
     }
 
+    /// An index of `file` as a writer encodes it, its signature the file's own. The caller has
+    /// validated names, texts and limits, as for `VaultEncoder.encodeSignedPart`.
+    public init(encoding file: VaultFile) {
+        var writer = ByteWriter()
+        VaultEncoder.encodeHeader(file, entryCount: file.entries.count, into: &writer)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(file.entries.count)
+        for entry in file.entries {
+            offsets.append(writer.bytes.count)
+            VaultEncoder.encode(entry, into: &writer)
+        }
+        writer.raw(file.signature.count == VaultFile.signatureByteCount
+            ? file.signature : [UInt8](repeating: 0, count: VaultFile.signatureByteCount))
+        var header = file
+        header.entries = []
+        self.init(header: header, bytes: writer.bytes, entryOffsets: offsets, hasEntryExtensions: false)
+    }
+
+    /// This index with `header` in place of its own and `bytes` in place of its bytes, which
+    /// differ from them in sealed values only (a re-key's, each as long as the one it replaces).
+    public func replacing(header: VaultFile, bytes: [UInt8]) -> VaultIndex {
+        precondition(bytes.count == self.bytes.count, "only sealed values, of unchanged lengths, are replaced")
+        return VaultIndex(header: header, bytes: bytes, entryOffsets: entryOffsets, hasEntryExtensions: hasEntryExtensions)
+    }
+
     public var entryCount: Int { entryOffsets.count }
+
+    /// Where an entry's sealed value, and the fields its associated data binds it to, lie in the
+    /// file's bytes.
+    public struct SealedPlace {
+        public let project, domain, name, sealedValue: Range<Int>
+    }
+
+    /// The sealed places of every entry, over the file's bytes, for a pass over all of them
+    /// (a re-key) that touches no reference counts: valid only inside `withSealedPlaces`.
+    public struct SealedPlaces: @unchecked Sendable {
+        public let bytes: UnsafeBufferPointer<UInt8>
+        let offsets: UnsafeBufferPointer<Int>
+
+        public var count: Int { offsets.count }
+
+        /// The place of the entry at `position` (`0..<count`), found again in the checked file.
+        public subscript(position: Int) -> SealedPlace {
+            var reader = ByteReader(bytes, end: bytes.count - VaultFile.signatureByteCount)
+            reader.seek(to: offsets[position])
+            do {
+                let fields = try VaultDecoder.scanEntry(&reader, checked: true)
+                return SealedPlace(project: fields.project, domain: fields.domain, name: fields.name, sealedValue: fields.sealed)
+            } catch {
+                preconditionFailure("an entry the index checked no longer decodes: \(error)")
+            }
+        }
+    }
+
+    public func withSealedPlaces<Result>(_ body: (SealedPlaces) throws -> Result) rethrows -> Result {
+        try bytes.withUnsafeBufferPointer { bytes in
+            try entryOffsets.withUnsafeBufferPointer { offsets in try body(SealedPlaces(bytes: bytes, offsets: offsets)) }
+        }
+    }
 
     /// The bytes of the entries at `positions`, as they stand in the file (no copy).
     func entryBytes(_ positions: Range<Int>) -> ArraySlice<UInt8> {

@@ -27,6 +27,11 @@ public struct VaultDraft: Sendable {
         entryCount = index.entryCount
     }
 
+    /// The file as an index, its header as it now stands; nil once an entry has changed.
+    public var unchangedIndex: VaultIndex? {
+        changes.isEmpty ? base.replacing(header: header, bytes: base.bytes) : nil
+    }
+
     /// The entry `name` in `scope`, as it now stands.
     public func entry(_ name: String, in scope: Scope) -> Entry? {
         let (found, index) = changeIndex(of: name, in: scope)

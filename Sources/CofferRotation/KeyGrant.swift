@@ -35,13 +35,15 @@ public final class KeyGrant {
     /// The scope a scoped grant was made for; `.global` for a full grant.
     public let grantedScope: Scope
     private let scopeRoot: SecureBytes?
-    private var scopeKeys: [Scope: SecureBytes] = [:]
+    /// A scoped grant's keys; empty for a full grant, which derives them.
+    private let scopeKeys: [Scope: SecureBytes]
 
     /// A full grant over `masterKey` (32 bytes).
     public init(masterKey: SecureBytes) {
         precondition(masterKey.count == SlotLayout.keyByteCount)
         self.masterKey = masterKey
         self.grantedScope = .global
+        self.scopeKeys = [:]
         self.scopeRoot = BLAKE2b.deriveSubkey(from: masterKey, id: SubkeyID.scopeRoot, context: SubkeyID.context)
     }
 
@@ -74,12 +76,12 @@ public final class KeyGrant {
         isFull || scopeKeys[scope] != nil
     }
 
+    /// The key of `scope`: a scoped grant's own, or derived from a full grant's scope root on
+    /// each call (nothing is stored, so threads may share a grant).
     public func scopeKey(for scope: Scope) throws(KeyError) -> SecureBytes {
         if let key = scopeKeys[scope] { return key }
         guard let scopeRoot else { throw .scopeNotGranted(scope) }
-        let key = BLAKE2b.keyedHash(FormatMessages.scopeKey(scope), key: scopeRoot)
-        scopeKeys[scope] = key
-        return key
+        return BLAKE2b.keyedHash(FormatMessages.scopeKey(scope), key: scopeRoot)
     }
 
     /// The grant bytes a slot of `scope` wraps: the master key, or the visible scopes' keys.

@@ -150,7 +150,7 @@ import Testing
         sealed[sealed.count - 1] ^= 1
         forged.entries[index].sealedValue = sealed[...]
         #expect(throws: KeyError.tampered(part: "entry \(Self.projectProd)/pp")) {
-            try Rotation.rekey(forged, from: try #require(vault.keyGrant))
+            try Rotation.rekey(VaultIndex(encoding: forged), from: try #require(vault.keyGrant))
         }
     }
 
@@ -181,7 +181,8 @@ import Testing
         let directory = try TemporaryDirectory()
         let vault = try makeVault(at: directory.file("v.coffer"), entries: [])
         for number in 0..<2500 { try vault.set("k\(number)", value: Array("same".utf8)) }
-        let (rekeyed, grant) = try Rotation.rekey(vault.file, from: try #require(vault.keyGrant))
+        let (rekeyedIndex, grant) = try Rotation.rekey(VaultIndex(encoding: vault.file), from: try #require(vault.keyGrant))
+        let rekeyed = rekeyedIndex.decoded()
         let nonces = Set(rekeyed.entries.map { Array($0.sealedValue.prefix(XChaCha20Poly1305.nonceByteCount)) })
         #expect(nonces.count == 2500)
         let cipher = EntryCipher(vaultID: rekeyed.vaultID, grant: grant)
@@ -227,14 +228,14 @@ import Testing
         let directory = try TemporaryDirectory()
         let vault = try makeVault(at: directory.file("v.coffer"), entries: Self.manyEntries)
         let grant = try #require(vault.keyGrant)
-        func forging(_ indices: [Int]) -> VaultFile {
+        func forging(_ indices: [Int]) -> VaultIndex {
             var forged = vault.file
             for index in indices {
                 var sealed = Array(forged.entries[index].sealedValue)
                 sealed[sealed.count - 1] ^= 1
                 forged.entries[index].sealedValue = sealed[...]
             }
-            return forged
+            return VaultIndex(encoding: forged)
         }
         let first = vault.file.entries[100]
         let last = try #require(vault.file.entries.last)

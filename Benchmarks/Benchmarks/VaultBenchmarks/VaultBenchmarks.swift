@@ -145,7 +145,7 @@ let benchmarks: @Sendable () -> Void = {
         }
         Benchmark("Vault.rekey.\(scale.label)", configuration: rekeyConfiguration) { benchmark, fixture in
             do {
-                blackHole(try Rotation.rekey(fixture.file, from: fixture.grant))
+                blackHole(try Rotation.rekey(fixture.index, from: fixture.grant))
             } catch {
                 fatalError("rekey failed: \(error)")
             }
@@ -207,6 +207,8 @@ final class Fixture {
     let path: String
     let bytes: [UInt8]
     let file: VaultFile
+    /// The file as read, for a re-key.
+    let index: VaultIndex
     let grant: KeyGrant
     /// An entry in the middle of the canonical order.
     let probeName: String
@@ -232,6 +234,7 @@ final class Fixture {
         grant = vault.keyGrant!
         file = vault.file
         bytes = VaultEncoder.encode(vault.file)
+        index = try VaultDecoder.index(bytes)
     }
 
     /// Folders made by setups; the benchmark keeps its setup's state until the process ends (no

@@ -57,8 +57,12 @@ public final class Vault {
     /// A file read through a verified state (VerifiedRead): the entries it was opened for, read only.
     private var recorded: RecordedIndex?
     /// The file without its entries: enough for ids, generation, keys and slots.
-    private var header: VaultFile { decoded ?? draft?.header ?? recorded!.header }
+    var header: VaultFile { decoded ?? draft?.header ?? recorded!.header }
 
+    /// The file as an index: its bytes as read when no entry has changed since, else encoded.
+    var entryIndex: VaultIndex {
+        draft?.unchangedIndex ?? VaultIndex(encoding: file)
+    }
     /// Decodes the entries now, so that `decoded` can be changed in place.
     private func decodeEntries() { _ = file }
     private var grant: KeyGrant?
@@ -547,13 +551,22 @@ public final class Vault {
         hasUnsavedChanges = true
     }
 
-    /// Replaces the slots (and, after a re-key, every entry and the key chain) after a key
-    /// change. `Rotation.rekey` has opened every entry it re-sealed again under the new key.
+    /// Replaces the slots after a key change that leaves the master key, or the entries, alone.
     func replaceSlots(_ content: VaultFile, grant: KeyGrant) throws {
         _ = try requireWriter()
         decoded = content
         draft = nil
         adopt(grant, slot: unlockedSlot.flatMap { slot in content.slots.first { $0.id == slot.id } })
+        hasUnsavedChanges = true
+    }
+
+    /// Replaces the whole content with a re-key's result, whose entries `Rotation.rekey` has
+    /// opened again under the new key; the entries stay bytes (`VaultDraft`), as read.
+    func replaceContent(_ index: VaultIndex, grant: KeyGrant) throws {
+        _ = try requireWriter()
+        draft = VaultDraft(index)
+        decoded = nil
+        adopt(grant, slot: unlockedSlot.flatMap { slot in index.header.slots.first { $0.id == slot.id } })
         hasUnsavedChanges = true
     }
 

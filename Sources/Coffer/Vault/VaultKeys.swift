@@ -114,12 +114,17 @@ extension Vault {
             throw CofferError.conflict("the last key slot that opens the whole vault cannot be removed")
         }
         let exposed = Rotation.readableEntries(by: file.slots[index], in: file).map(VaultEntry.init)
-        var content = file
-        content.slots.remove(at: index)
         if rekey {
-            let (rekeyed, newGrant) = try Vault.mapKeyErrors { try Rotation.rekey(content, from: grant) }
-            try replaceSlots(rekeyed, grant: newGrant)
+            let current = entryIndex
+            var remaining = current.header
+            remaining.slots.remove(at: index)
+            let (rekeyed, newGrant) = try Vault.mapKeyErrors {
+                try Rotation.rekey(current.replacing(header: remaining, bytes: current.bytes), from: grant)
+            }
+            try replaceContent(rekeyed, grant: newGrant)
         } else {
+            var content = file
+            content.slots.remove(at: index)
             try replaceSlots(content, grant: grant)
         }
         return exposed
@@ -128,7 +133,7 @@ extension Vault {
     /// A fresh master key: every entry re-sealed, every slot re-wrapped, the key chain extended.
     public func rotate() throws {
         let grant = try requireMasterKey()
-        let (rekeyed, newGrant) = try Vault.mapKeyErrors { try Rotation.rekey(file, from: grant) }
-        try replaceSlots(rekeyed, grant: newGrant)
+        let (rekeyed, newGrant) = try Vault.mapKeyErrors { try Rotation.rekey(entryIndex, from: grant) }
+        try replaceContent(rekeyed, grant: newGrant)
     }
 }
