@@ -33,6 +33,8 @@ let package = Package(
         ),
         // fstatfs(2): whether a vault lies on a local file system (Specs/fast-read.md).
         .systemLibrary(name: "CFileSystemInfo"),
+        // Helper threads started on another CPU than their creator's (Concurrently).
+        .systemLibrary(name: "CThreadPlacement"),
         // prctl(2), which Swift cannot call directly (it is variadic).
         .systemLibrary(name: "CProcessControl"),
         // Only to decrypt passphrase-protected OpenSSH private keys (bcrypt-pbkdf, AES-CTR): its
@@ -41,7 +43,7 @@ let package = Package(
         .systemLibrary(name: "CLibSSH"),
         .target(name: "CofferCrypto", dependencies: ["CSodium", "CLibSSH"]),
         .target(name: "CofferCodec"),
-        .target(name: "CofferRotation", dependencies: ["CofferCrypto", "CofferCodec"]),
+        .target(name: "CofferRotation", dependencies: ["CofferCrypto", "CofferCodec", "CThreadPlacement"]),
         .target(
             name: "Coffer",
             dependencies: ["CofferCrypto", "CofferCodec", "CofferRotation", "CYAML", "CFileSystemInfo"]

@@ -1,11 +1,5 @@
 public import CofferCodec
 public import CofferCrypto
-import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Key rotation on a decoded vault: changing one slot, adding and removing slots, and re-keying
 /// everything under a fresh master key (Specs/rotation.md).
@@ -42,12 +36,12 @@ public enum Rotation {
     /// The bytes of `index` with every sealed value re-sealed from `old` to `new`
     /// (`EntryCipher.reseal`), each in place of the one it replaces. A large vault is split into
     /// one contiguous part per core (at least two, so that every machine runs the same path; at
-    /// most eight), each with its own ciphers, nonces and scratch; the parts touch no reference
+    /// most eight; `Concurrently`), each with its own ciphers, nonces and scratch; the parts touch no reference
     /// counts (the file read and written through pointers) and share the grants, which they
     /// only read. An error is the one the first failing entry gives, as in one pass from the
     /// first entry to the last.
     static func reseal(_ index: VaultIndex, from old: KeyGrant, to new: KeyGrant) throws -> [UInt8] {
-        let partCount = index.entryCount >= parallelEntryCount ? min(max(onlineCores, 2), 8) : 1
+        let partCount = index.entryCount >= parallelEntryCount ? min(max(Concurrently.onlineCores, 2), 8) : 1
         var failures = [KeyError?](repeating: nil, count: partCount)
         var output = index.bytes
         output.withUnsafeMutableBytes { output in
@@ -55,11 +49,7 @@ public enum Rotation {
                 index.withSealedPlaces { places in
                     let job = ResealJob(
                         places: places, output: output, failures: failures, vaultID: index.header.vaultID, old: old, new: new)
-                    if partCount == 1 {
-                        job.run(part: 0, of: 1)
-                    } else {
-                        DispatchQueue.concurrentPerform(iterations: partCount) { part in job.run(part: part, of: partCount) }
-                    }
+                    Concurrently.forEachPart(partCount) { part in job.run(part: part, of: partCount) }
                 }
             }
         }
@@ -69,7 +59,7 @@ public enum Rotation {
 
     /// What the parts of a re-seal share. Unchecked: `output` and `failures` are written by each
     /// part only at its own places (its entries' sealed values, its part number), the places
-    /// and grants only read; `concurrentPerform` returns only when every part has finished.
+    /// and grants only read; `forEachPart` returns only when every part has finished.
     private struct ResealJob: @unchecked Sendable {
         let places: VaultIndex.SealedPlaces
         let output: UnsafeMutableRawBufferPointer
@@ -99,8 +89,6 @@ public enum Rotation {
             }
         }
     }
-
-    private static var onlineCores: Int { max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1) }
 
     /// The slot re-made for a new passphrase (fresh salt, new KDF parameters): one slot
     /// rewritten, every entry untouched.

@@ -66,7 +66,7 @@ import Testing
     }
 
     /// A vault of 256 KiB or more is hashed on a second thread while its fields are checked
-    /// (`Vault.concurrentHashBytes`): a byte tampered with past the first 256 KiB, a forged
+    /// (`Concurrently.worthwhileBytes`): a byte tampered with past the first 256 KiB, a forged
     /// signature (another key over the same bytes), a truncation and a bad magic are refused
     /// as they are in a small vault.
     @Test func aTamperedOrForgedLargeVaultIsRefused() throws {

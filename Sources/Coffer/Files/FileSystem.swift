@@ -1,3 +1,4 @@
+import CofferRotation
 #if canImport(Glibc)
 import CFileSystemInfo
 import Glibc
@@ -177,17 +178,19 @@ enum FileSystem {
     static func atomicReplace(
         _ path: String, with pieces: [ArraySlice<UInt8>], mode: mode_t, durable: Bool = true, readsBack: Bool = false
     ) throws {
-        try atomicReplace(path, with: pieces, then: { [] }, mode: mode, durable: durable, readsBack: readsBack)
+        try atomicReplace(path, with: pieces, alongside: {}, then: { _ in [] }, mode: mode, durable: durable, readsBack: readsBack)
     }
 
     /// `atomicReplace` of `body` followed by what `trailer` returns (a signature over the body),
-    /// which is called once the body is written: a durable write has then started sending the
-    /// body to the disk (`sync_file_range`), which works while `trailer` computes. If `trailer`
-    /// throws, nothing replaces `path`. The read-back comparison runs before `fsync`, while the
-    /// disk is still busy: it reads the file's pages from the kernel as it would after.
-    static func atomicReplace(
-        _ path: String, with body: [ArraySlice<UInt8>], then trailer: () throws -> [UInt8], mode: mode_t,
-        durable: Bool = true, readsBack: Bool = false
+    /// which is called once the body is written, with what `work` returned: `work` (hashing the
+    /// body) runs while the body is written, on a second thread for a large body. A durable
+    /// write has then started sending the body to the disk (`sync_file_range`), which works
+    /// while `trailer` computes. If `trailer` throws, nothing replaces `path`. The read-back
+    /// comparison runs before `fsync`, while the disk is still busy: it reads the file's pages
+    /// from the kernel as it would after.
+    static func atomicReplace<Work>(
+        _ path: String, with body: [ArraySlice<UInt8>], alongside work: () -> Work, then trailer: (Work) throws -> [UInt8],
+        mode: mode_t, durable: Bool = true, readsBack: Bool = false
     ) throws {
         let directory = directory(of: path)
         let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...35), radix: 36) }.joined()
@@ -199,11 +202,15 @@ enum FileSystem {
         do {
             defer { close(fd) }
             guard fchmod(fd, mode) == 0 else { throw ioError(temporary) }
-            for piece in body { try writeAll(fd, piece, path: temporary) }
+            let (written, done) = Concurrently.both(
+                body.reduce(0) { $0 + $1.count } >= Concurrently.worthwhileBytes,
+                { Result { for piece in body { try writeAll(fd, piece, path: temporary) } } },
+                work)
+            try written.get()
             // Only a head start: the fsync below is what makes the file durable, so a failure
             // here (a file system without it) changes nothing.
             if durable { _ = startWriteback(fd) }
-            let tail = try trailer()
+            let tail = try trailer(done)
             try writeAll(fd, tail[...], path: temporary)
             if durable { CrashPoint.reach(.written) }
             if readsBack { try compare(temporary, with: body + [tail[...]]) }

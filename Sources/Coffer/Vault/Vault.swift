@@ -107,24 +107,27 @@ public final class Vault {
         self.init(path: path, index: .whole(try Vault.checkAndVerify(bytes, path: path)))
     }
 
-    /// A file from this size on is hashed on a second thread while its fields are checked on
-    /// this one; below it, starting the thread costs more than it saves.
-    static let concurrentHashBytes = 256 * 1024
-
-    /// Checks every field of `bytes` (entries are indexed, not decoded), the key chain and the signature.
+    /// Checks every field of `bytes` (entries are indexed, not decoded), the key chain and the
+    /// signature, reporting the first failure in that order. A large file is hashed on a second
+    /// thread while its fields and key chain are checked.
     static func checkAndVerify(_ bytes: [UInt8], path: String) throws -> VaultIndex {
-        let (decoded, hash) = Concurrently.both(
-            bytes.count >= concurrentHashBytes,
-            { () -> Result<VaultIndex, CodecError> in Result { () throws(CodecError) in try VaultDecoder.index(bytes) } },
+        let (checked, hash) = Concurrently.both(
+            bytes.count >= Concurrently.worthwhileBytes,
+            { () -> Result<VaultIndex, any Error> in
+                Result {
+                    let index: VaultIndex
+                    do throws(CodecError) {
+                        index = try VaultDecoder.index(bytes)
+                    } catch {
+                        throw CofferError(error, path: path)
+                    }
+                    try verifyKeyChain(index.header)
+                    return index
+                }
+            },
             { bytes.withUnsafeBytes { BLAKE2b.hash(UnsafeRawBufferPointer(rebasing: $0.dropLast(VaultFile.signatureByteCount))) } })
-        let index: VaultIndex
-        do {
-            index = try decoded.get()
-        } catch {
-            throw CofferError(error, path: path)
-        }
+        let index = try checked.get()
         let header = index.header
-        try verifyKeyChain(header)
         let message = FormatMessages.fileSignature(hash: hash)
         guard Ed25519.isValidSignature(header.signature, for: message, publicKey: header.keyChain.currentKey) else {
             throw CofferError.tampered(part: "signature")
@@ -600,10 +603,10 @@ public final class Vault {
         let signedPart = nextDraft?.signedPart() ?? [VaultEncoder.encodeSignedPart(next)[...]]
         let signingKey = try Vault.mapKeyErrors { try cipher.grant.signingKey() }
         let mode = FileSystem.mode(of: path) ?? 0o600
-        // The signed part is written first and signed while the disk takes it; nothing replaces
-        // the vault unless the checks below pass.
-        try FileSystem.atomicReplace(path, with: signedPart, then: {
-            let message = FormatMessages.fileSignature(hash: BLAKE2b.hash(pieces: signedPart))
+        // The signed part is hashed while it is written, and signed while the disk takes it;
+        // nothing replaces the vault unless the checks below pass.
+        try FileSystem.atomicReplace(path, with: signedPart, alongside: { BLAKE2b.hash(pieces: signedPart) }, then: { hash in
+            let message = FormatMessages.fileSignature(hash: hash)
             next.signature = signingKey.signature(for: message)
             // The signature verifies under the key the file names, and every entry sealed since
             // the last save opens with the key in hand.
