@@ -7,7 +7,9 @@
 #   ansible-vault (one encrypted YAML file), coffer (passphrase slot; with and without a session).
 #   The re-key block times coffer twice: with the passphrase (Argon2id, 5-7 ms of its figure) and
 #   with age's own X25519 identity file, through a recipient slot added for its key (no KDF: the
-#   like-for-like figure next to age's re-encryption).
+#   like-for-like figure next to age's re-encryption), and beside both the floor: rekey-floor.c,
+#   only the work a re-key of this format requires (open, seal and check-open every entry, hash
+#   and sign twice, write, read back, fsync), in C on libsodium, on a file of the vault's size.
 # For N = 100, 1,000 and 10,000 secrets (names svc.key.I, 44-character values):
 #   create a vault of N secrets; read one secret in a fresh process; overwrite one; change the
 #   passphrase; re-key. The KDF's cost is reported separately: operations run with each tool's
@@ -104,6 +106,12 @@ printf "\$input" | exec keepassxc-cli "\$@"
 EOF
 chmod +x "$WORK/bin/"*
 B="$WORK/bin"
+FLOOR=""
+if cc -O2 "$BENCH_ROOT/Benchmarks/peers/rekey-floor.c" -lsodium -lpthread -o "$B/rekey-floor" 2>"$WORK/floor.err"; then
+    FLOOR="$B/rekey-floor"
+else
+    say "NOTE: rekey-floor.c did not build ($(head -n 1 "$WORK/floor.err")): no floor row"
+fi
 
 RESULTS="$WORK/results.tsv"
 : > "$RESULTS"
@@ -237,9 +245,13 @@ for n in $SIZES; do
     # with the identity file age uses (a recipient slot for its key: no KDF, as age has none)
     "$C" slots add-recipient "$PUB" --vault "$V" --passphrase-file "$PW" >/dev/null 2>&1
     mapfile -d '' AGE < <(age_item rekey "$n" "" "$B/age-rekey $D/v.age")
+    FLOOR_ITEM=()
+    if [ -n "$FLOOR" ] && "$FLOOR" make "$D/floor.dat" "$n" 44 "$(stat -c %s "$V")"; then
+        FLOOR_ITEM=("floor: required work, in C" "" "$FLOOR run $D/floor.dat")
+    fi
     alternate rekey "$n" "$RUNS" "coffer (passphrase)" "" "$NOSESSION $C rotate --vault $V --passphrase-file $PW" \
         "coffer (identity)" "" "$NOSESSION $C rotate --vault $V --identity $WORK/age.key --no-default-identities" \
-        "${AGE[@]}"
+        "${FLOOR_ITEM[@]}" "${AGE[@]}"
     unavailable rekey "$n" keepassxc "no separate data key: every save re-encrypts the whole file under a fresh master seed, so re-keying is the passphrase change above"
     unavailable rekey "$n" ansible-vault "no separate data key: ansible-vault rekey (the passphrase row) re-encrypts the whole file"
 done
@@ -317,7 +329,7 @@ for op, title in titles.items():
         try: return float(text)
         except ValueError: return None
     for tool, values in table.items():
-        if not tool.startswith("coffer") or "age" not in table:
+        if not tool.startswith(("coffer", "floor")) or "age" not in table:
             continue
         cells = []
         for n in sizes:
