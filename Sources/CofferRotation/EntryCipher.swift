@@ -106,7 +106,6 @@ public struct EntryCipher {
         precondition(output.count == old.count, "a re-sealed value is as long as the one it replaces")
         let count = old.count - XChaCha20Poly1305.overhead
         scratch.reserve(max(count, 0))
-        let nonce = UnsafeMutableRawBufferPointer(rebasing: output[0..<XChaCha20Poly1305.nonceByteCount])
         // Array.withUnsafeBytes rethrows untyped errors: the closures report through `outcome`.
         var outcome = ResealOutcome.oldDidNotOpen
         scratch.associatedData.withUnsafeBytes { ad in
@@ -114,6 +113,8 @@ public struct EntryCipher {
                 guard count >= 0 else { return }
                 let value = UnsafeMutableRawBufferPointer(rebasing: valueBuffer[0..<count])
                 guard (try? XChaCha20Poly1305.open(combined: old, key: entryKey, authenticating: ad, into: value)) != nil else { return }
+                // Only now is `output` known to hold a nonce: a forged value may be shorter.
+                let nonce = UnsafeMutableRawBufferPointer(rebasing: output[0..<XChaCha20Poly1305.nonceByteCount])
                 nonces.take(into: nonce)
                 XChaCha20Poly1305.seal(
                     UnsafeRawBufferPointer(value), key: writer.entryKey, nonce: UnsafeRawBufferPointer(nonce),
