@@ -106,4 +106,27 @@ import Testing
             try Rotation.rekey(VaultIndex(encoding: forged), from: try #require(vault.keyGrant))
         }
     }
+
+    @Test func aSecondRekeyBeforeTheSaveIsRefusedAndTheFirstStillSaves() throws {
+        // Two re-keys before one save would add two key-chain links of the same generation: a
+        // file that saves (its signature verifies) but that no reader opens.
+        let directory = try TemporaryDirectory()
+        let entries = Self.entries(5)
+        let vault = try makeVault(at: directory.file("v.coffer"), entries: entries)
+        let second = try vault.addPassphraseSlot(secure("second passphrase"), kdf: testKDF, label: "second")
+        try vault.save()
+
+        let writer = try Self.unlocked(vault.path)
+        try writer.rotate()
+        #expect(throws: CofferError.self) { try writer.rotate() }
+        #expect(throws: CofferError.self) { try writer.removeSlot(second.id) }
+        try writer.save()
+        let reopened = try Self.unlocked(vault.path)
+        #expect(reopened.verificationKey == writer.verificationKey)
+        #expect(try readableValues(reopened) == Self.values(entries))
+
+        try writer.rotate()
+        try writer.save()
+        #expect(try readableValues(try Self.unlocked(vault.path)) == Self.values(entries))
+    }
 }

@@ -14,6 +14,14 @@ extension Vault {
         return grant
     }
 
+    /// A re-key adds the key-chain link of the next save's generation: a second one before that
+    /// save would add another of the same generation, which no reader accepts.
+    private func requireNoUnsavedRekey() throws {
+        guard (header.keyChain.links.last?.generation ?? 0) <= header.generation else {
+            throw CofferError.conflict("the vault was re-keyed since it was last saved: save it before re-keying again")
+        }
+    }
+
     private func slotIndex(_ id: UInt32) throws -> Int {
         guard let index = file.slots.firstIndex(where: { $0.id == id }) else {
             throw CofferError.entryMissing(name: Slot.idText(id), scope: "key slots")
@@ -109,6 +117,7 @@ extension Vault {
     @discardableResult
     public func removeSlot(_ id: UInt32, rekey: Bool = true) throws -> [VaultEntry] {
         let grant = try requireMasterKey()
+        if rekey { try requireNoUnsavedRekey() }
         let index = try slotIndex(id)
         guard file.slots.contains(where: { $0.id != id && $0.scope.isGlobal }) else {
             throw CofferError.conflict("the last key slot that opens the whole vault cannot be removed")
@@ -133,6 +142,7 @@ extension Vault {
     /// A fresh master key: every entry re-sealed, every slot re-wrapped, the key chain extended.
     public func rotate() throws {
         let grant = try requireMasterKey()
+        try requireNoUnsavedRekey()
         let (rekeyed, newGrant) = try Vault.mapKeyErrors { try Rotation.rekey(entryIndex, from: grant) }
         try replaceContent(rekeyed, grant: newGrant)
     }
