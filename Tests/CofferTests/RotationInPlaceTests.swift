@@ -129,4 +129,22 @@ import Testing
         try writer.save()
         #expect(try readableValues(try Self.unlocked(vault.path)) == Self.values(entries))
     }
+
+    @Test func aForgedEntryInALargeFileReadFromDiskIsRefusedByTheRekeyAndTheFileIsKept() throws {
+        // The attack: a key holder's forgery, re-signed, of the last entry's tag in a vault large
+        // enough to be re-sealed in parts, rotated as `coffer rotate` does (the file's own bytes).
+        let directory = try TemporaryDirectory()
+        let vault = try makeVault(at: directory.file("v.coffer"), entries: Self.entries(Rotation.parallelEntryCount + 10))
+        let last = try #require(vault.file.entries.last)
+        let bytes = try readBytes(vault.path)
+        let signedPart = Array(bytes.dropLast(VaultFile.signatureByteCount))
+        let encoded = VaultEncoder.encodedEntry(last)
+        let entryAt = try #require(offset(of: encoded, in: signedPart))
+        let forged = signed(flipping(signedPart, at: entryAt + encoded.count - 1), with: try VectorGenerator.signingKey(vault))
+        try writeBytes(forged, to: vault.path)
+
+        let writer = try Self.unlocked(vault.path)
+        #expect(throws: CofferError.tampered(part: "entry \(last.scope)/\(last.name)")) { try writer.rotate() }
+        #expect(try readBytes(vault.path) == forged)
+    }
 }
