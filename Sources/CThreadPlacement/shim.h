@@ -2,8 +2,9 @@
 #define COFFER_CTHREADPLACEMENT_SHIM_H
 /* Where a helper thread runs. sched_getcpu(3), sched_getaffinity(2) and
    pthread_attr_setaffinity_np(3) are GNU extensions, declared by glibc only under _GNU_SOURCE,
-   which Glibc's Swift module leaves out. */
+   which Glibc's Swift module leaves out. Elsewhere a thread is started plainly. */
 #include <pthread.h>
+#ifdef __linux__
 #include <sched.h>
 
 extern int sched_getcpu(void);
@@ -32,4 +33,23 @@ static inline int coffer_thread_start_elsewhere(pthread_t *thread, void *(*start
     pthread_attr_destroy(&attributes);
     return result;
 }
+
+/* The number of CPUs the calling thread may run on (taskset(1), a container's cpuset), which
+   may be fewer than those online; 0 when unknown. */
+static inline int coffer_usable_cpu_count(void) {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
+    int count = 0;
+    for (unsigned long word = 0; word < sizeof allowed.__bits / sizeof allowed.__bits[0]; word++) {
+        count += __builtin_popcountl(allowed.__bits[word]);
+    }
+    return count;
+}
+#else
+static inline int coffer_thread_start_elsewhere(pthread_t *thread, void *(*start)(void *), void *context) {
+    return pthread_create(thread, NULL, start, context);
+}
+
+static inline int coffer_usable_cpu_count(void) { return 0; }
+#endif
 #endif

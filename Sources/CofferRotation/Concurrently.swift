@@ -40,8 +40,13 @@ public enum Concurrently {
         }
     }
 
-    /// The number of CPUs online, at least 1.
-    public static var onlineCores: Int { max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1) }
+    /// The number of CPUs this process may run on (its affinity: `taskset`, a container's
+    /// cpuset), else the number online; at least 1. Helper threads run only on the CPUs the
+    /// caller may use, so more parts than these would queue behind one another.
+    public static var usableCores: Int {
+        let usable = Int(coffer_usable_cpu_count())
+        return usable > 0 ? usable : max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
+    }
 
     /// `work` on a new thread, or nil when none could be started (then `work` has not run).
     private static func start(_ work: @escaping () -> Void) -> pthread_t? {

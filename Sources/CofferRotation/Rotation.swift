@@ -35,13 +35,13 @@ public enum Rotation {
 
     /// The bytes of `index` with every sealed value re-sealed from `old` to `new`
     /// (`EntryCipher.reseal`), each in place of the one it replaces. A large vault is split into
-    /// one contiguous part per core (at least two, so that every machine runs the same path; at
+    /// one contiguous part per CPU it may use (at least two, so that every machine runs the same path; at
     /// most eight; `Concurrently`), each with its own ciphers, nonces and scratch; the parts touch no reference
     /// counts (the file read and written through pointers) and share the grants, which they
     /// only read. An error is the one the first failing entry gives, as in one pass from the
     /// first entry to the last.
     static func reseal(_ index: VaultIndex, from old: KeyGrant, to new: KeyGrant) throws -> [UInt8] {
-        let partCount = index.entryCount >= parallelEntryCount ? min(max(Concurrently.onlineCores, 2), 8) : 1
+        let partCount = index.entryCount >= parallelEntryCount ? min(max(Concurrently.usableCores, 2), 8) : 1
         var failures = [KeyError?](repeating: nil, count: partCount)
         var output = index.bytes
         output.withUnsafeMutableBytes { output in

@@ -1,4 +1,5 @@
 import CofferRotation
+import Foundation
 import Synchronization
 import Testing
 
@@ -17,5 +18,20 @@ import Testing
         let (sum, text) = Concurrently.both(parallel, { numbers.reduce(0, +) }, { String(numbers.count) })
         #expect(sum == 5_000_050_000)
         #expect(text == "100000")
+    }
+
+    /// As many as the CPUs `taskset` or a cpuset leaves this thread (Linux lists them in
+    /// /proc/thread-self/status), not all those online: `taskset -c 0` makes it 1.
+    @Test func usableCoresCountsTheCPUsThisThreadMayRunOn() throws {
+        #if os(Linux)
+        let status = try String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") })
+        let list = line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces)
+        let allowed = try list.split(separator: ",").reduce(0) { count, range in
+            let bounds = try range.split(separator: "-").map { try #require(Int($0)) }
+            return count + (bounds.count == 2 ? bounds[1] - bounds[0] + 1 : 1)
+        }
+        #expect(Concurrently.usableCores == allowed)
+        #endif
     }
 }
