@@ -26,6 +26,16 @@ import Testing
         return vault
     }
 
+    /// A saved vault of `entries` with a second passphrase slot.
+    static func withSecondSlot(
+        _ entries: [(scope: Scope, name: String, value: [UInt8])], in directory: TemporaryDirectory
+    ) throws -> (Vault, Slot) {
+        let vault = try makeVault(at: directory.file("v.coffer"), entries: entries)
+        let second = try vault.addPassphraseSlot(secure("second passphrase"), kdf: testKDF, label: "second")
+        try vault.save()
+        return (vault, second)
+    }
+
     @Test(arguments: [0, 1, Rotation.parallelEntryCount - 1, Rotation.parallelEntryCount])
     func aVaultReadFromDiskRotatesInItsBytesAndReopensWithEveryEntry(count: Int) throws {
         let directory = try TemporaryDirectory()
@@ -62,9 +72,7 @@ import Testing
     @Test func aSlotRemovedWithARekeyThenAnEntrySetBeforeOneSaveGiveAVaultThatOpens() throws {
         let directory = try TemporaryDirectory()
         let entries = Self.entries(30)
-        let vault = try makeVault(at: directory.file("v.coffer"), entries: entries)
-        let second = try vault.addPassphraseSlot(secure("second passphrase"), kdf: testKDF, label: "second")
-        try vault.save()
+        let (vault, second) = try Self.withSecondSlot(entries, in: directory)
 
         let writer = try Self.unlocked(vault.path)
         _ = try writer.removeSlot(second.id)
@@ -112,9 +120,7 @@ import Testing
         // file that saves (its signature verifies) but that no reader opens.
         let directory = try TemporaryDirectory()
         let entries = Self.entries(5)
-        let vault = try makeVault(at: directory.file("v.coffer"), entries: entries)
-        let second = try vault.addPassphraseSlot(secure("second passphrase"), kdf: testKDF, label: "second")
-        try vault.save()
+        let (vault, second) = try Self.withSecondSlot(entries, in: directory)
 
         let writer = try Self.unlocked(vault.path)
         try writer.rotate()
