@@ -369,6 +369,7 @@ public final class Vault {
     // MARK: Writing
 
     private func requireWriter() throws -> EntryCipher {
+        try requireWholeFile()
         guard let cipher, cipher.grant.isFull else {
             throw CofferError.keyUnavailable(isUnlocked ? "this key can read but not write the vault" : "the vault is locked")
         }
@@ -376,6 +377,14 @@ public final class Vault {
             throw CofferError.unsupportedVersion(major: Int(VaultFile.major), minor: Int(header.minor))
         }
         return cipher
+    }
+
+    /// Refuses a change to a vault read through a verified state (`VerifiedRead`), which holds
+    /// only the entries it was opened for.
+    func requireWholeFile() throws {
+        guard recorded == nil else {
+            throw CofferError.invalidArgument("this vault was read for a few entries only: open it with Vault.open(at:) to change it")
+        }
     }
 
     /// New labels and descriptions: the format's rule (no C0 controls or DEL), and also no C1

@@ -8,6 +8,7 @@ import Glibc
 /// Key slots and rotation: each method changes the vault in memory; `save()` writes it.
 extension Vault {
     private func requireMasterKey() throws -> KeyGrant {
+        try requireWholeFile()
         guard let grant = keyGrant, grant.isFull else {
             throw CofferError.keyUnavailable(isUnlocked ? "only a holder of the master key can change key slots" : "the vault is locked")
         }
