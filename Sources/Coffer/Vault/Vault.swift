@@ -135,14 +135,26 @@ public final class Vault {
         return index
     }
 
+    /// The key chain's last link, when it is the one a re-key added for the save that writes
+    /// generation `file.generation`: what a reader will check of it, before the file is written.
+    static func verifyNewLink(of file: VaultFile) throws {
+        let links = file.keyChain.links
+        guard let link = links.last, link.generation == file.generation else { return }
+        try verify(link, after: links.dropLast().last?.nextKey ?? file.keyChain.genesisKey, in: file)
+    }
+
     static func verifyKeyChain(_ file: VaultFile) throws {
         var previous = file.keyChain.genesisKey
         for link in file.keyChain.links {
-            let message = FormatMessages.chainLink(vaultID: file.vaultID, generation: link.generation, nextKey: link.nextKey)
-            guard Ed25519.isValidSignature(link.signature, for: message, publicKey: previous) else {
-                throw CofferError.tampered(part: "key chain")
-            }
+            try verify(link, after: previous, in: file)
             previous = link.nextKey
+        }
+    }
+
+    private static func verify(_ link: KeyChain.Link, after previous: [UInt8], in file: VaultFile) throws {
+        let message = FormatMessages.chainLink(vaultID: file.vaultID, generation: link.generation, nextKey: link.nextKey)
+        guard Ed25519.isValidSignature(link.signature, for: message, publicKey: previous) else {
+            throw CofferError.tampered(part: "key chain")
         }
     }
 
@@ -617,11 +629,13 @@ public final class Vault {
         try FileSystem.atomicReplace(path, with: signedPart, alongside: { BLAKE2b.hash(pieces: signedPart) }, then: { hash in
             let message = FormatMessages.fileSignature(hash: hash)
             next.signature = signingKey.signature(for: message)
-            // The signature verifies under the key the file names, and every entry sealed since
+            // The signature verifies under the key the file names, a key-chain link a re-key
+            // added for this save verifies under the key before it, and every entry sealed since
             // the last save opens with the key in hand.
             guard Ed25519.isValidSignature(next.signature, for: message, publicKey: next.keyChain.currentKey) else {
                 throw CofferError.tampered(part: "signature")
             }
+            try Vault.verifyNewLink(of: next)
             for (scope, name) in sealedSinceSave {
                 let entry: Entry?
                 if let nextDraft {
