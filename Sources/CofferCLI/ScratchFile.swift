@@ -142,15 +142,7 @@ final class ScratchFile {
 
     /// Overwrites every file in the folder with zeros and removes it, then the folder.
     func destroy() {
-        if let directory = opendir(folder) {
-            var names: [String] = []
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(directory)
-            for name in names { Self.wipe(folder + "/" + name) }
-        }
+        for name in Folder.entryNames(folder) ?? [] { Self.wipe(folder + "/" + name) }
         rmdir(folder)
     }
 

@@ -250,12 +250,7 @@ final class Fixture {
     }
 
     static func removeFolder(_ folder: String) {
-        guard let dir = opendir(folder) else { return }
-        while let item = readdir(dir) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { unlink(folder + "/" + name) }
-        }
-        closedir(dir)
+        for name in Folder.entryNames(folder) ?? [] { unlink(folder + "/" + name) }
         rmdir(folder)
     }
 }

@@ -158,12 +158,7 @@ enum FileSystem {
     /// Removes temporaries left by a save that was killed; call with the folder's lock held.
     static func removeStaleTemporaries(for path: String) {
         let directory = directory(of: path), prefix = temporaryPrefix(for: path)
-        guard let dir = opendir(directory) else { return }
-        defer { closedir(dir) }
-        while let item = readdir(dir) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasPrefix(prefix) { unlink(directory + "/" + name) }
-        }
+        for name in Folder.entryNames(directory) ?? [] where name.hasPrefix(prefix) { unlink(directory + "/" + name) }
     }
 
     /// Writes `bytes` to a new temporary file beside `path` (fsynced, mode `mode`), renames it over

@@ -248,13 +248,8 @@ public struct SessionStore: Sendable {
 
     /// The names in the folder; none when it is not safe.
     private func names() -> [String] {
-        guard folderIsSafe, let dir = opendir(folder) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let item = readdir(dir) {
-            names.append(withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
-        }
-        return names
+        guard folderIsSafe else { return [] }
+        return Folder.entryNames(folder) ?? []
     }
 
     // MARK: Ending
