@@ -294,14 +294,8 @@ public struct VaultIndex: Sendable {
 
         /// The place of the entry at `position` (`0..<count`), found again in the checked file.
         public subscript(position: Int) -> SealedPlace {
-            var reader = ByteReader(bytes, end: bytes.count - VaultFile.signatureByteCount)
-            reader.seek(to: offsets[position])
-            do {
-                let fields = try VaultDecoder.scanEntry(&reader, checked: true)
-                return SealedPlace(project: fields.project, domain: fields.domain, name: fields.name, sealedValue: fields.sealed)
-            } catch {
-                preconditionFailure("an entry the index checked no longer decodes: \(error)")
-            }
+            let (fields, _) = VaultIndex.checkedFields(in: bytes, at: offsets[position])
+            return SealedPlace(project: fields.project, domain: fields.domain, name: fields.name, sealedValue: fields.sealed)
         }
     }
 
@@ -367,13 +361,20 @@ public struct VaultIndex: Sendable {
     /// `body` over the fields of an entry the index checked when it was made (found, not checked again).
     private func withFields<Result>(at position: Int, _ body: (EntryFields, ByteReader) -> Result) -> Result {
         bytes.withUnsafeBufferPointer { buffer in
-            var reader = ByteReader(buffer, end: buffer.count - VaultFile.signatureByteCount)
-            reader.seek(to: entryOffsets[position])
-            do {
-                return body(try VaultDecoder.scanEntry(&reader, checked: true), reader)
-            } catch {
-                preconditionFailure("an entry the index checked no longer decodes: \(error)")
-            }
+            let (fields, reader) = Self.checkedFields(in: buffer, at: entryOffsets[position])
+            return body(fields, reader)
+        }
+    }
+
+    /// The fields of the entry at `offset` of `file`, which the index checked when it was made
+    /// (found again, not checked again), and a reader over `file`.
+    fileprivate static func checkedFields(in file: UnsafeBufferPointer<UInt8>, at offset: Int) -> (EntryFields, ByteReader) {
+        var reader = ByteReader(file, end: file.count - VaultFile.signatureByteCount)
+        reader.seek(to: offset)
+        do {
+            return (try VaultDecoder.scanEntry(&reader, checked: true), reader)
+        } catch {
+            preconditionFailure("an entry the index checked no longer decodes: \(error)")
         }
     }
 }

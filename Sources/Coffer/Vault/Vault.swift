@@ -595,8 +595,9 @@ public final class Vault {
     }
 
     /// Writes the vault atomically: a temporary file in the same folder gets the signed part,
-    /// then (while the disk takes it) the signature is made and checked and every entry sealed
-    /// since the last save opened; the signature appended, the file is read back and compared
+    /// hashed as it is written; then (while the disk takes it) the signature is made and checked,
+    /// a key-chain link a re-key added is checked, and every entry sealed since the last save
+    /// opened; the signature appended, the file is read back and compared
     /// byte for byte, fsynced, renamed over the vault, and the folder fsynced. A failed check
     /// replaces nothing. Holds the folder's lock, and fails with `conflict` if the file changed
     /// on disk since it was read. Entries not changed since the file was read are written as the
